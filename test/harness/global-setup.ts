@@ -1,2 +1,13 @@
-// Placeholder replaced by the moto harness; kept so jest starts.
-export default async function globalSetup(): Promise<void> {}
+import { startMoto } from "./moto";
+
+/** Starts the S3/KMS server once for the whole run; workers inherit its endpoint. */
+export default async function globalSetup(): Promise<void> {
+  const moto = await startMoto();
+  (globalThis as { __moto?: unknown }).__moto = moto;
+  process.env.APPSIGNING_TEST_AWS_ENDPOINT = moto.endpoint;
+  // Dummy credentials: moto accepts any, and no test may reach a real AWS account.
+  process.env.AWS_ACCESS_KEY_ID = "test";
+  process.env.AWS_SECRET_ACCESS_KEY = "test";
+  process.env.AWS_REGION = "us-east-1";
+  delete process.env.AWS_PROFILE;
+}
