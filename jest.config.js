@@ -9,5 +9,5 @@ module.exports = {
   globalTeardown: "<rootDir>/test/harness/global-teardown.ts",
   testTimeout: 120000,
   maxWorkers: 2,
-  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false }, isolatedModules: true }] },
+  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: { warnOnly: false } }] },
 };

@@ -2,6 +2,8 @@ import { startMoto } from "./moto";
 
 /** Starts the S3/KMS server once for the whole run; workers inherit its endpoint. */
 export default async function globalSetup(): Promise<void> {
+  // `npm install <pkg>` prunes the self-link that lets provider closures load us by package name.
+  require("../../scripts/link-self.js");
   const moto = await startMoto();
   (globalThis as { __moto?: unknown }).__moto = moto;
   process.env.APPSIGNING_TEST_AWS_ENDPOINT = moto.endpoint;

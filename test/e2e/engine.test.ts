@@ -1,0 +1,46 @@
+/**
+ * The engine harness, end to end: the real `pulumi` CLI runs a program whose dynamic resource seals
+ * a blob into S3 with KMS on the moto server; up, a no-change preview, refresh and destroy.
+ */
+import * as path from "path";
+import { Vault } from "../../provider/store";
+import { kmsKeyUrl, newBucket, newKmsKey, s3StoreUrl } from "../harness/aws";
+import { PulumiStack, REPO } from "../harness/pulumi";
+
+jest.setTimeout(600_000);
+
+test("up seals a blob in S3 with KMS, preview sees no change, refresh keeps it, destroy retires it and keeps its versions", async () => {
+  const bucket = await newBucket();
+  const key = await newKmsKey();
+  const store = { url: s3StoreUrl(bucket, "e2e"), kms: kmsKeyUrl(key.alias) };
+  const stack = await PulumiStack.create(path.join(REPO, "test/fixtures/e2e-vault"), {
+    config: { storeUrl: store.url, storeKms: store.kms },
+  });
+  try {
+    const up = await stack.up();
+    expect(up.code).toBe(0);
+    expect(up.output).toMatch(/\+ +1 created|1 created/);
+    const outs = await stack.outputs();
+    expect(outs.version).toEqual(expect.any(String));
+
+    const vault = Vault.open(store);
+    const id = { name: "notes/first", kind: "test-note", scope: "e2e" };
+    const sealed = await vault.get(id);
+    expect(sealed.version).toBe(outs.version);
+    const secret = (sealed.bundle.secret as Buffer).toString("hex");
+    expect(await stack.exportWithSecrets()).not.toContain(secret);
+
+    const preview = await stack.preview(["--expect-no-changes"]);
+    expect(preview.code).toBe(0);
+
+    const refresh = await stack.refresh(["--expect-no-changes"]);
+    expect(refresh.code).toBe(0);
+
+    const destroy = await stack.destroy();
+    expect(destroy.code).toBe(0);
+    expect((await vault.head(id.name))?.state).toBe("retired");
+    expect((await vault.get(id, { version: String(outs.version) })).bundle.secret).toEqual(sealed.bundle.secret);
+  } finally {
+    await stack.dispose();
+  }
+});
