@@ -5,8 +5,9 @@
  *   new signing.android.Keystore("upload", { store, applicationId: "com.acme.app" });
  */
 import * as android from "./android";
+import * as ios from "./ios";
 
-export { android };
+export { android, ios };
 export { Vault } from "./store";
 export type { StoreConfig } from "./store";
 export * from "./errors";
