@@ -7,7 +7,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { createCertificate, findCertificateForCsr, listCertificates, revokeCertificate } from "../../apple";
-import type { AppleClient, Certificate, CertificateType } from "../../apple";
+import type { Certificate, CertificateType } from "../../apple";
 import { AppleCertificateLimitReached, InvalidCredentialInput, WriteConflict } from "../../errors";
 import { createCsr, generateRsaKeyPair } from "../../formats/csr";
 import { buildIdentityP12, openDistributionP12 } from "../../formats/signing-identity";
