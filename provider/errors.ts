@@ -94,3 +94,18 @@ export class AppleApiError extends AppsigningError {
     super(message, details);
   }
 }
+
+/**
+ * Apple refused a new certificate because the team is at its limit for that type (Apple's 409 "You already have a
+ * current ... certificate or a pending certificate request"). Keeps Apple's error as `apple`.
+ */
+export class AppleCertificateLimitReached extends LimitReached {
+  constructor(
+    message: string,
+    readonly certificateType: string,
+    readonly apple: AppleApiError,
+    details: ErrorDetails = {},
+  ) {
+    super(message, { cause: apple, ...details });
+  }
+}

@@ -42,6 +42,12 @@ export function ownerOf(name: string): string {
   return `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
 }
 
+/**
+ * The default name in the vault: project/stack/resource, so stacks sharing one store (dev and
+ * prod, or two apps) never collide. Give `name` explicitly to choose a shorter one.
+ */
+export const defaultVaultName = ownerOf;
+
 /** Outputs must be plain JSON (no undefined, Buffer or Date), or the engine rejects them. */
 export function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;

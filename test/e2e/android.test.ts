@@ -11,7 +11,15 @@ import { keytoolListVerbose, keytoolSha256Fingerprints, signAndVerifyApk, toApks
 
 jest.setTimeout(900_000);
 
-const keystoreId = (name: string) => ({ name: `android/keystores/${name}`, kind: "android-keystore", scope: "com.acme.app" });
+interface Outs {
+  uploadCertificatePem: string;
+  uploadSha256: string;
+  uploadVault: { name: string; version: string };
+  appSigningSha256: string;
+  appSigningVault: { name: string; version: string };
+}
+
+const keystoreId = (name: string) => ({ name: `android/keystores/appsigning-android/e2e/${name}`, kind: "android-keystore", scope: "com.acme.app" });
 
 test("keystores: created and usable by keytool and apksigner, app-signing guarded, upload replaceable, destroy keeps versions", async () => {
   const bucket = await newBucket();
@@ -22,7 +30,7 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
   try {
     const up = await stack.up();
     expect(up.code).toBe(0);
-    const outs = (await stack.outputs()) as Record<string, any>;
+    const outs = (await stack.outputs()) as unknown as Outs;
     expect(outs.uploadCertificatePem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
     expect(outs.uploadSha256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
 
@@ -58,7 +66,7 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
     await stack.setConfig("appSigningKeySize", "4096");
     const guarded = await stack.preview();
     expect(guarded.code).not.toBe(0);
-    expect(guarded.output).toMatch(/Refusing to replace the app-signing keystore "app-signing"/);
+    expect(guarded.output).toMatch(/Refusing to replace the app-signing keystore "appsigning-android\/e2e\/app-signing"/);
     expect(guarded.output).toMatch(/can never be updated again/);
     expect(guarded.output).toMatch(/allowReplace: true/);
     await stack.setConfig("appSigningKeySize", "2048");
@@ -71,7 +79,7 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
     const replaced = await stack.up();
     expect(replaced.code).toBe(0);
     expect(replaced.output).toMatch(/Play Console/);
-    const after = (await stack.outputs()) as Record<string, any>;
+    const after = (await stack.outputs()) as unknown as Outs;
     expect(after.uploadSha256).not.toBe(outs.uploadSha256);
     expect(after.uploadCertificatePem).not.toBe(outs.uploadCertificatePem);
     expect(after.appSigningSha256).toBe(outs.appSigningSha256);
@@ -87,7 +95,7 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
     expect((await stack.up()).code).toBe(0);
     const destroyed = await stack.destroy();
     expect(destroyed.code).toBe(0);
-    expect((await vault.head("android/keystores/app-signing"))?.state).toBe("retired");
+    expect((await vault.head("android/keystores/appsigning-android/e2e/app-signing"))?.state).toBe("retired");
     const kept = await vault.get(keystoreId("app-signing"), { version: outs.appSigningVault.version });
     expect(kept.header.meta.sha256).toBe(outs.appSigningSha256);
   } finally {

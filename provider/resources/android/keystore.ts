@@ -16,7 +16,7 @@ import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
 import { lazyProvider } from "../lazy-provider";
-import { checkFailures, logReasons, ownerOf, plain } from "../common";
+import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../common";
 import { recall, stash } from "../secret-inputs";
 
 export interface KeystoreImport {
@@ -44,7 +44,7 @@ export interface KeystoreArgs {
   format?: pulumi.Input<KeystoreFormat>;
   /** Bring an existing keystore instead of generating one. */
   import?: pulumi.Input<KeystoreImport>;
-  /** Name in the vault. Default: the resource name. */
+  /** Name in the vault. Default: "<project>/<stack>/<resource name>". */
   name?: pulumi.Input<string>;
   /** Needed to replace an app-signing keystore. */
   allowReplace?: boolean;
@@ -347,7 +347,7 @@ export class Keystore extends pulumi.dynamic.Resource {
       validityYears: args.validityYears,
       format: args.format ?? "PKCS12",
       import: args.import,
-      name: args.name ?? name,
+      name: args.name ?? defaultVaultName(name),
       owner: ownerOf(name),
       allowReplace: args.allowReplace ?? false,
       allowDelete: args.allowDelete ?? false,

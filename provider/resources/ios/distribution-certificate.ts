@@ -20,7 +20,7 @@ import type { SlotHolder } from "../../rules/limits";
 import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
-import { checkFailures, logReasons, ownerOf, plain } from "../common";
+import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../common";
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
@@ -47,7 +47,7 @@ export interface DistributionCertificateArgs {
   certificateLimit?: pulumi.Input<number>;
   /** Adopt an existing certificate instead of creating one. */
   import?: pulumi.Input<{ p12: pulumi.Input<string>; password: pulumi.Input<string> }>;
-  /** Name in the vault; default the resource name. */
+  /** Name in the vault. Default: "<project>/<stack>/<resource name>". */
   name?: pulumi.Input<string>;
 }
 
@@ -342,7 +342,7 @@ export class DistributionCertificate extends pulumi.dynamic.Resource {
       revokeOnDelete: args.revokeOnDelete ?? false,
       certificateLimit: args.certificateLimit ?? DEFAULT_CERTIFICATE_LIMIT,
       import: args.import,
-      name: args.name ?? name,
+      name: args.name ?? defaultVaultName(name),
       owner: ownerOf(name),
       certificateId: undefined,
       serialNumber: undefined,

@@ -18,7 +18,7 @@ import type { AppleProfileState } from "../../rules/profile";
 import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
-import { checkFailures, logReasons, ownerOf, plain } from "../common";
+import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../common";
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
@@ -54,7 +54,7 @@ export interface ProvisioningProfileArgs {
   deleteOnDelete?: pulumi.Input<boolean>;
   /** Adopt an existing profile: the .mobileprovision, base64. */
   import?: pulumi.Input<{ mobileprovision: pulumi.Input<string> }>;
-  /** Name in the vault; default the resource name. */
+  /** Name in the vault. Default: "<project>/<stack>/<resource name>". */
   name?: pulumi.Input<string>;
 }
 
@@ -356,7 +356,7 @@ export class ProvisioningProfile extends pulumi.dynamic.Resource {
       renewBeforeDays: args.renewBeforeDays ?? DEFAULT_RENEW_BEFORE_DAYS,
       deleteOnDelete: args.deleteOnDelete ?? false,
       import: args.import,
-      name: args.name ?? name,
+      name: args.name ?? defaultVaultName(name),
       owner: ownerOf(name),
       profileId: undefined,
       appleName: undefined,

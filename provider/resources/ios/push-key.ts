@@ -13,7 +13,7 @@ import { decidePushKeyDiff, guardPushKeyDeletion } from "../../rules/push-key";
 import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
-import { checkFailures, logReasons, ownerOf, plain } from "../common";
+import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../common";
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 
@@ -28,7 +28,7 @@ export interface PushKeyArgs {
   allowReplace?: boolean;
   /** Needed to delete it; until set, the resource is protected. */
   allowDelete?: boolean;
-  /** Name in the vault; default the resource name. */
+  /** Name in the vault. Default: "<project>/<stack>/<resource name>". */
   name?: pulumi.Input<string>;
 }
 
@@ -176,7 +176,7 @@ export class PushKey extends pulumi.dynamic.Resource {
       p8: args.p8,
       allowReplace: args.allowReplace ?? false,
       allowDelete: args.allowDelete ?? false,
-      name: args.name ?? name,
+      name: args.name ?? defaultVaultName(name),
       owner: ownerOf(name),
       publicKeyFingerprint: undefined,
       vaultName: undefined,
