@@ -12,7 +12,7 @@ import { authenticate } from "./auth";
 import { createCaMaterial } from "./ca";
 import { appleId, StateStore, type ApiKeyRecord, type KeyRole, type SandboxConfig, type TeamRecord } from "./state";
 
-export type FaultKind = "429" | "500" | "drop" | "drop-after-commit";
+export type FaultKind = "429" | "500" | "drop" | "drop-after-commit" | "delay-after-commit";
 
 export interface FaultSpec {
   /** Route template (`/v1/certificates`, `/v1/profiles/{id}`) or an exact path. */
@@ -24,6 +24,8 @@ export interface FaultSpec {
   kind: FaultKind;
   /** Seconds, sent as Retry-After with a 429 (default 1). */
   retryAfter?: number;
+  /** For "delay-after-commit": how long the answer is held back after the change is made (default 30 s). */
+  delayMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -129,7 +131,7 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 export class SandboxServer {
   readonly store: StateStore;
   readonly api: AppleApi;
-  private faults: Array<Required<Omit<FaultSpec, "method" | "retryAfter">> & Pick<FaultSpec, "method" | "retryAfter">> = [];
+  private faults: Array<Required<Omit<FaultSpec, "method" | "retryAfter" | "delayMs">> & Pick<FaultSpec, "method" | "retryAfter" | "delayMs">> = [];
   private log: RequestLogEntry[] = [];
   private quota = new Map<string, number[]>();
   private server?: http.Server;
@@ -208,6 +210,9 @@ export class SandboxServer {
   }
 
   private send(res: http.ServerResponse, result: ApiError | { status: number; body?: unknown }, headers: Record<string, string> = {}): number {
+    // Every HTTP answer carries the server's time (RFC 9110 Date); here it is the sandbox's movable clock,
+    // which is how a client learns what "now" means for expiry at Apple.
+    headers = { date: this.store.now().toUTCString(), ...headers };
     if (result instanceof ApiError) {
       res.writeHead(result.status, { "content-type": "application/json", ...headers, ...result.headers });
       res.end(JSON.stringify(result.body()));
@@ -314,6 +319,14 @@ export class SandboxServer {
       req.socket.destroy();
       return;
     }
+    if (fault?.kind === "delay-after-commit") {
+      // The change is made and saved; the answer comes late (a caller that crashes meanwhile never sees it).
+      await new Promise((r) => setTimeout(r, fault.delayMs ?? 30_000));
+      if (req.socket.destroyed) {
+        this.record({ ...base, status: 0, fault: fault.kind, teamId: key?.teamId, keyId: key?.keyId });
+        return;
+      }
+    }
     this.send(res, result, headers);
     this.record({ ...base, status, teamId: key?.teamId, keyId: key?.keyId });
   }
@@ -343,8 +356,8 @@ export class SandboxServer {
       if (path === "/sandbox/faults") {
         if (method === "POST") {
           const kind = String(body.kind) as FaultKind;
-          if (!["429", "500", "drop", "drop-after-commit"].includes(kind) || typeof body.route !== "string") {
-            return new ApiError(400, "PARAMETER_ERROR.INVALID", 'A fault needs a route and a kind of "429", "500", "drop" or "drop-after-commit".');
+          if (!["429", "500", "drop", "drop-after-commit", "delay-after-commit"].includes(kind) || typeof body.route !== "string") {
+            return new ApiError(400, "PARAMETER_ERROR.INVALID", 'A fault needs a route and a kind of "429", "500", "drop", "drop-after-commit" or "delay-after-commit".');
           }
           this.faults.push({
             route: body.route,
@@ -352,6 +365,7 @@ export class SandboxServer {
             count: Number(body.count ?? 1),
             kind,
             retryAfter: body.retryAfter === undefined ? undefined : Number(body.retryAfter),
+            delayMs: body.delayMs === undefined ? undefined : Number(body.delayMs),
           });
         }
         if (method === "DELETE") this.faults = [];

@@ -166,6 +166,17 @@ export class AppleClient {
     this.pageLimit = Math.min(200, Math.max(1, config.pageLimit ?? 200));
   }
 
+  /** Apple's clock minus ours, from the Date header of the last answer (0 until one arrives). */
+  clockSkewMs = 0;
+
+  /**
+   * Now, by Apple's clock: expiry is Apple's to decide, and a build machine's clock can be off.
+   * HTTP dates have one-second resolution, so skews under two seconds are ignored.
+   */
+  appleNow(): Date {
+    return new Date(this.now() + (Math.abs(this.clockSkewMs) < 2000 ? 0 : this.clockSkewMs));
+  }
+
   /** Tokens signed so far (one is reused for ~17 minutes). */
   get tokensSigned(): number {
     return this.signer.signed;
@@ -244,6 +255,8 @@ export class AppleClient {
       }
 
       this.rateLimit = parseRateLimit(response.headers.get("x-rate-limit")) ?? this.rateLimit;
+      const serverDate = Date.parse(response.headers.get("date") ?? "");
+      if (!Number.isNaN(serverDate)) this.clockSkewMs = serverDate - this.now();
       const text = await response.text().catch(() => "");
       if (response.ok) {
         if (response.status === 204 || text === "") return undefined;

@@ -75,6 +75,8 @@ interface Outputs extends Inputs {
   vaultName: string;
   vaultVersion: string;
   storeLocation: string;
+  /** Apple's clock minus ours at the last call (HTTP Date header): expiry is judged by Apple's clock. */
+  appleClockSkewMs: number;
   appleState: AppleCertificateState;
   otherSlotHolders: SlotHolder[];
 }
@@ -125,7 +127,7 @@ function diffState(o: Partial<Outputs>) {
 }
 
 async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
-  const decision = decideCertificateDiff(diffState(olds), diffState(news), new Date());
+  const decision = decideCertificateDiff(diffState(olds), diffState(news), new Date(Date.now() + (olds.appleClockSkewMs ?? 0)));
   logReasons(`ios.DistributionCertificate ${news.name}`, decision.reasons);
   return { changes: decision.changes, replaces: decision.replaces, deleteBeforeReplace: decision.deleteBeforeReplace };
 }
@@ -141,8 +143,9 @@ async function slotHolders(vault: Vault, teamId: string, certs: Certificate[], e
     });
 }
 
-function outputsOf(inputs: Inputs, cert: Certificate, facts: ReturnType<typeof certificateFacts>, version: string, vault: Vault, others: SlotHolder[]): Outputs {
+function outputsOf(inputs: Inputs, cert: Certificate, facts: ReturnType<typeof certificateFacts>, version: string, vault: Vault, others: SlotHolder[], skew: number): Outputs {
   return plain({
+    appleClockSkewMs: skew,
     ...inputs,
     certificateId: cert.id,
     serialNumber: facts.serialNumber,
@@ -193,7 +196,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
       meta: { certificateId: cert.id, serialNumber: facts.serialNumber, expiresAt: facts.notAfter, sha1: facts.fingerprints.sha1, owner: inputs.owner, imported: true },
     });
     const others = await slotHolders(vault, teamId, certs, cert.id);
-    return { id: cert.id, outs: outputsOf(inputs, cert, facts, ref.version, vault, others) };
+    return { id: cert.id, outs: outputsOf(inputs, cert, facts, ref.version, vault, others, apple.clockSkewMs) };
   }
 
   // One certificate creation per team at a time, across stacks: the last free slot goes to one of them.
@@ -219,7 +222,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
       etag = "";
     }
     if (!cert) {
-      const slots = certificateSlots(certs.map((c) => ({ expiresAt: c.expirationDate })), new Date(), inputs.certificateLimit);
+      const slots = certificateSlots(certs.map((c) => ({ expiresAt: c.expirationDate })), apple.appleNow(), inputs.certificateLimit);
       if (slots.free === 0) {
         throw certificateLimitError(teamId, type, slots.limit, await slotHolders(vault, teamId, certs));
       }
@@ -251,7 +254,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
       meta: { certificateId: cert.id, serialNumber: facts.serialNumber, expiresAt: facts.notAfter, sha1: facts.fingerprints.sha1, owner: inputs.owner },
     });
     const others = await slotHolders(vault, teamId, certs, cert.id);
-    return { id: cert.id, outs: outputsOf(inputs, cert, facts, ref.version, vault, others) };
+    return { id: cert.id, outs: outputsOf(inputs, cert, facts, ref.version, vault, others, apple.clockSkewMs) };
   });
 }
 
@@ -262,17 +265,18 @@ async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResu
   const mine = certs.find((c) => c.id === props.certificateId);
   let appleState: AppleCertificateState = "ACTIVE";
   let expiresAt = props.expiresAt;
+  const now = client.appleNow().getTime();
   if (!mine) {
     // Apple stops listing a certificate once it is revoked or has expired.
-    appleState = Date.parse(props.expiresAt) <= Date.now() ? "EXPIRED" : "REVOKED";
+    appleState = Date.parse(props.expiresAt) <= now ? "EXPIRED" : "REVOKED";
   } else {
     expiresAt = mine.expirationDate || expiresAt;
-    if (Date.parse(expiresAt) <= Date.now()) appleState = "EXPIRED";
+    if (Date.parse(expiresAt) <= now) appleState = "EXPIRED";
   }
   const others = certs.filter((c) => c.id !== props.certificateId);
   const holders = others.length > 0 ? await slotHolders(vault, props.apple.teamId, others) : [];
   const head = await vault.head(props.vaultName);
-  const next: Outputs = { ...props, appleState, expiresAt, otherSlotHolders: holders, vaultVersion: head?.version ?? props.vaultVersion };
+  const next: Outputs = { ...props, appleState, expiresAt, otherSlotHolders: holders, vaultVersion: head?.version ?? props.vaultVersion, appleClockSkewMs: client.clockSkewMs };
   const { store, apple, certificateType, renewBeforeDays, revokeOnDelete, certificateLimit, name, owner } = props;
   return { id, props: plain(next), inputs: plain({ store, apple, certificateType, renewBeforeDays, revokeOnDelete, certificateLimit, import: props.import, name, owner }) };
 }

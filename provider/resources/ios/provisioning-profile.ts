@@ -86,6 +86,8 @@ interface Outputs extends Inputs {
   vaultName: string;
   vaultVersion: string;
   storeLocation: string;
+  /** Apple's clock minus ours at the last call (HTTP Date header): expiry is judged by Apple's clock. */
+  appleClockSkewMs: number;
 }
 
 const KIND = "ios-provisioning-profile";
@@ -132,7 +134,7 @@ async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckR
 }
 
 /** A profile is used only if it really holds the certificate and the app it is meant for. */
-function checkProfileMatches(p: MobileProvision, want: Pick<Inputs, "apple" | "bundleId" | "certificate">, field: string): void {
+function checkProfileMatches(p: MobileProvision, want: Pick<Inputs, "apple" | "bundleId" | "certificate">, field: string, now?: Date): void {
   if (!containsUnknown(want.apple?.teamId) && p.teamIdentifier !== want.apple.teamId) {
     throw new InvalidCredentialInput(`The profile belongs to team ${p.teamIdentifier}, not ${want.apple.teamId}`, { field });
   }
@@ -148,7 +150,7 @@ function checkProfileMatches(p: MobileProvision, want: Pick<Inputs, "apple" | "b
       });
     }
   }
-  if (p.expirationDate.getTime() <= Date.now()) {
+  if (p.expirationDate.getTime() <= (now ?? new Date()).getTime()) {
     throw new InvalidCredentialInput(`The profile expired on ${p.expirationDate.toISOString().slice(0, 10)}`, { field });
   }
 }
@@ -172,7 +174,7 @@ function diffState(o: Partial<Outputs>) {
 }
 
 async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
-  const decision = decideProfileDiff(diffState(olds), diffState(news), new Date());
+  const decision = decideProfileDiff(diffState(olds), diffState(news), new Date(Date.now() + (olds.appleClockSkewMs ?? 0)));
   if (news.import?.mobileprovision !== olds.import?.mobileprovision) {
     decision.replaces.push("import");
     decision.changes = true;
@@ -197,8 +199,9 @@ async function deviceIds(apple: AppleClient, inputs: Inputs): Promise<string[]> 
   return devices.filter((d) => inputs.devices.includes(d.udid) || (inputs.devices as string[]).some((u) => u.toLowerCase() === d.udid.toLowerCase())).map((d) => d.id);
 }
 
-function outputsOf(inputs: Inputs, profile: Profile, parsed: MobileProvision, version: string, vault: Vault): Outputs {
+function outputsOf(inputs: Inputs, profile: Profile, parsed: MobileProvision, version: string, vault: Vault, skew: number): Outputs {
   return plain({
+    appleClockSkewMs: skew,
     ...inputs,
     profileId: profile.id,
     uuid: parsed.uuid,
@@ -261,7 +264,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
   }
   const parsed = parseMobileprovision(content, "profileContent");
   try {
-    checkProfileMatches(parsed, inputs, "profileContent");
+    checkProfileMatches(parsed, inputs, "profileContent", apple.appleNow());
   } catch (err) {
     if (!inputs.import) await deleteProfile(apple, profile.id).catch(() => undefined);
     throw new InvalidCredentialInput(`Apple returned a profile that does not match what was asked: ${(err as Error).message}`, { field: "certificate", cause: err });
@@ -270,7 +273,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
     expect: head ? { etag: head.etag } : "absent",
     meta: { profileId: profile.id, uuid: parsed.uuid, expiresAt: parsed.expirationDate.toISOString(), profileType: inputs.type, bundleId: inputs.bundleId, certificateSerial: inputs.certificate.serialNumber, owner: inputs.owner },
   });
-  return { id: profile.id, outs: outputsOf(inputs, profile, parsed, ref.version, vault) };
+  return { id: profile.id, outs: outputsOf(inputs, profile, parsed, ref.version, vault, apple.clockSkewMs) };
 }
 
 async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResult> {
@@ -281,10 +284,10 @@ async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResu
   if (!profile) profileState = "MISSING";
   else {
     expiresAt = profile.expirationDate || expiresAt;
-    profileState = profile.profileState === "INVALID" ? "INVALID" : Date.parse(expiresAt) <= Date.now() ? "EXPIRED" : "ACTIVE";
+    profileState = profile.profileState === "INVALID" ? "INVALID" : Date.parse(expiresAt) <= apple.appleNow().getTime() ? "EXPIRED" : "ACTIVE";
   }
   const head = await Vault.open(props.store).head(props.vaultName);
-  const next = { ...props, profileState, expiresAt, vaultVersion: head?.version ?? props.vaultVersion };
+  const next = { ...props, profileState, expiresAt, vaultVersion: head?.version ?? props.vaultVersion, appleClockSkewMs: apple.clockSkewMs };
   const { store, apple: access, bundleId, type, certificate, devices, profileName, createBundleId, renewBeforeDays, deleteOnDelete, name, owner } = props;
   return {
     id,
