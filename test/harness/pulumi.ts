@@ -112,6 +112,29 @@ export class PulumiStack {
     return this.run(["destroy", "--yes", "--non-interactive", "--skip-preview", ...extra]);
   }
 
+  /** `pulumi preview --json`: the planned operation per resource name ("same", "create", "replace", ...). */
+  async plan(extra: string[] = []): Promise<{ code: number; ops: Record<string, string[]>; output: string }> {
+    const r = await this.run(["preview", "--non-interactive", "--json", ...extra]);
+    const ops: Record<string, string[]> = {};
+    try {
+      const doc = JSON.parse(r.stdout) as { steps?: Array<{ op: string; urn: string }> };
+      for (const step of doc.steps ?? []) {
+        const name = step.urn.split("::").pop()!;
+        (ops[name] ??= []).push(step.op);
+      }
+    } catch {
+      /* not JSON: a failure before planning; the output says why */
+    }
+    return { code: r.code, ops, output: r.output };
+  }
+
+  async urn(name: string): Promise<string> {
+    const res = await this.resources();
+    const found = res.find((r) => r.urn.endsWith(`::${name}`));
+    if (!found) throw new Error(`no resource named ${name} in the stack`);
+    return found.urn;
+  }
+
   async outputs(): Promise<Record<string, unknown>> {
     return JSON.parse((await this.must(["stack", "output", "--json"])).stdout);
   }

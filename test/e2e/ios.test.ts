@@ -1,0 +1,291 @@
+/**
+ * The iOS resources under the real `pulumi` CLI, against the Apple sandbox and a store in moto
+ * S3 + KMS, through examples/quickstart: the platform rules of DESIGN.md as a user sees them.
+ */
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseMobileprovision } from "../../provider/formats/mobileprovision";
+import { certificateFacts } from "../../provider/formats/x509";
+import { Vault } from "../../provider/store";
+import { pulumiBinDir } from "../harness/pulumi";
+import { liveCertificates, newP8, newWorld, quickstartStack, sandboxState } from "./ios-helpers";
+import type { IosWorld } from "./ios-helpers";
+
+jest.setTimeout(1_200_000);
+
+const worlds: IosWorld[] = [];
+afterAll(async () => {
+  for (const w of worlds) await w.sandbox.stop();
+});
+async function world(): Promise<IosWorld> {
+  const w = await newWorld();
+  worlds.push(w);
+  return w;
+}
+
+const team = (w: IosWorld) => w.sandbox.apiKey.teamId;
+const certId = (w: IosWorld, stack = "e2e") => ({ name: `ios/${team(w)}/certificates/appsigning-quickstart/${stack}/dist`, kind: "ios-distribution-certificate", scope: team(w) });
+const profileId = (w: IosWorld, name: string, stack = "e2e") => ({ name: `ios/${team(w)}/profiles/appsigning-quickstart/${stack}/${name}`, kind: "ios-provisioning-profile", scope: `${team(w)}.com.acme.app` });
+
+interface IosOuts {
+  ios: { certificateId: string; certificateSerial: string; appStoreProfile: { id: string }; adHocProfile: { id: string; devices: number }; pushKey: { keyId: string } };
+}
+
+function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "ios-e2e-"));
+}
+
+test("up creates certificate, App Store and ad hoc profiles and push key; the sealed .p12 and profiles are real; no secret in state", async () => {
+  const w = await world();
+  const stack = await quickstartStack(w);
+  try {
+    const up = await stack.up();
+    expect(up.code).toBe(0);
+    const outs = (await stack.outputs()) as unknown as IosOuts;
+    expect(outs.ios.certificateId).toBeTruthy();
+    expect(outs.ios.adHocProfile.devices).toBe(1);
+
+    const vault = Vault.open(w.store);
+    const cert = await vault.get(certId(w));
+    const dir = tmpdir();
+    try {
+      // The .p12 opens with openssl and the sealed password; its key matches its certificate.
+      const p12 = path.join(dir, "dist.p12");
+      fs.writeFileSync(p12, cert.bundle.p12 as Buffer);
+      const env = { ...process.env, P12_PASS: String(cert.bundle.p12Password) };
+      const certPem = execFileSync("openssl", ["pkcs12", "-in", p12, "-passin", "env:P12_PASS", "-nokeys", "-clcerts"], { env }).toString();
+      const keyPem = execFileSync("openssl", ["pkcs12", "-in", p12, "-passin", "env:P12_PASS", "-nocerts", "-nodes"], { env }).toString();
+      const pubFromCert = execFileSync("openssl", ["x509", "-pubkey", "-noout"], { input: certPem }).toString();
+      const pubFromKey = execFileSync("openssl", ["pkey", "-pubout"], { input: keyPem }).toString();
+      expect(pubFromKey).toBe(pubFromCert);
+      expect(certificateFacts(certPem).serialNumber).toBe(outs.ios.certificateSerial);
+
+      // Each profile is a CMS-signed .mobileprovision that contains the certificate.
+      for (const name of ["appstore", "adhoc"]) {
+        const prof = await vault.get(profileId(w, name));
+        const file = path.join(dir, `${name}.mobileprovision`);
+        fs.writeFileSync(file, prof.bundle.mobileprovision as Buffer);
+        const plist = execFileSync("openssl", ["cms", "-verify", "-noverify", "-inform", "DER", "-in", file], { stdio: ["ignore", "pipe", "ignore"] }).toString();
+        expect(plist).toContain("<key>DeveloperCertificates</key>");
+        const parsed = parseMobileprovision(prof.bundle.mobileprovision as Buffer);
+        expect(parsed.developerCertificates.map((d) => d.equals(cert.bundle.certificate as Buffer))).toContain(true);
+        expect(parsed.applicationIdentifier).toBe(`${team(w)}.com.acme.app`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+
+    // Nothing secret in state, even with secrets decrypted.
+    const state = await stack.exportWithSecrets();
+    const body = (pem: string) => pem.split("\n").filter((l) => l && !l.startsWith("-----"))[1];
+    expect(state).not.toContain(body(String(cert.bundle.privateKey)));
+    expect(state).not.toContain(String(cert.bundle.p12Password));
+    expect(state).not.toContain((cert.bundle.p12 as Buffer).toString("base64").slice(0, 80));
+    expect(state).not.toContain(body(w.sandbox.apiKey.privateKeyPem));
+    expect(state).not.toContain(body(w.apnsP8));
+
+    // Running again changes nothing.
+    expect((await stack.preview(["--expect-no-changes"])).code).toBe(0);
+  } finally {
+    await stack.dispose();
+  }
+});
+
+test("replacing the certificate replaces every profile made with it: preview shows it, up does it", async () => {
+  const w = await world();
+  const stack = await quickstartStack(w);
+  try {
+    expect((await stack.up()).code).toBe(0);
+    const before = (await stack.outputs()) as unknown as IosOuts;
+
+    // A changed input that forces a new certificate.
+    await stack.setConfig("certificateType", "IOS_DISTRIBUTION");
+    const plan = await stack.plan();
+    expect(plan.code).toBe(0);
+    expect(plan.ops.dist).toContain("replace");
+    expect(plan.ops.appstore).toContain("replace");
+    expect(plan.ops.adhoc).toContain("replace");
+    expect(plan.ops.apns ?? ["same"]).not.toContain("replace");
+    const up = await stack.up();
+    expect(up.code).toBe(0);
+    const after = (await stack.outputs()) as unknown as IosOuts;
+    expect(after.ios.certificateId).not.toBe(before.ios.certificateId);
+    const vault = Vault.open(w.store);
+    const cert = await vault.get(certId(w));
+    for (const name of ["appstore", "adhoc"]) {
+      const parsed = parseMobileprovision((await vault.get(profileId(w, name))).bundle.mobileprovision as Buffer);
+      expect(parsed.developerCertificates.some((d) => d.equals(cert.bundle.certificate as Buffer))).toBe(true);
+    }
+    // revokeOnDelete: the old certificate was revoked after its replacement existed.
+    let s = await sandboxState(w);
+    expect(liveCertificates(s).map((c) => c.id)).toEqual([after.ios.certificateId]);
+
+    // The same cascade from `pulumi up --replace <certificate urn>`.
+    const urn = await stack.urn("dist");
+    const forced = await stack.plan(["--replace", urn]);
+    expect(forced.ops.appstore).toContain("replace");
+    expect(forced.ops.adhoc).toContain("replace");
+    expect((await stack.up(["--replace", urn])).code).toBe(0);
+    const third = (await stack.outputs()) as unknown as IosOuts;
+    expect(third.ios.certificateId).not.toBe(after.ios.certificateId);
+    s = await sandboxState(w);
+    const profiles = s.profiles.filter((p) => p.profileState === "ACTIVE");
+    expect(profiles.find((p) => p.id === third.ios.appStoreProfile.id)?.certificateIds).toEqual([third.ios.certificateId]);
+  } finally {
+    await stack.dispose();
+  }
+});
+
+test("with the clock past the renewal window, preview --refresh shows renewals and up renews", async () => {
+  const w = await world();
+  const stack = await quickstartStack(w);
+  try {
+    expect((await stack.up()).code).toBe(0);
+    const before = (await stack.outputs()) as unknown as IosOuts;
+    await w.sandbox.admin.advanceClock(345);
+    const plan = await stack.plan(["--refresh"]);
+    expect(plan.code).toBe(0);
+    expect(plan.ops.dist).toContain("replace");
+    expect(plan.ops.appstore).toContain("replace");
+    expect(plan.ops.adhoc).toContain("replace");
+    expect(plan.output).toMatch(/inside the renewBeforeDays window of 30/);
+    expect((await stack.up(["--refresh"])).code).toBe(0);
+    const after = (await stack.outputs()) as unknown as IosOuts & { ios: { certificateExpires: string } };
+    expect(after.ios.certificateId).not.toBe(before.ios.certificateId);
+    const now = Date.parse(String((await w.sandbox.admin.clock() as { now: string }).now));
+    expect(Date.parse(after.ios.certificateExpires) - now).toBeGreaterThan(300 * 86_400_000);
+    expect((await stack.plan(["--refresh"])).ops.dist).not.toContain("replace");
+  } finally {
+    await stack.dispose();
+  }
+});
+
+test("a certificate revoked behind Pulumi's back shows as drift on refresh, and up repairs it", async () => {
+  const w = await world();
+  const stack = await quickstartStack(w);
+  try {
+    expect((await stack.up()).code).toBe(0);
+    const before = (await stack.outputs()) as unknown as IosOuts;
+    await w.sandbox.admin.revokeCertificate(before.ios.certificateId);
+    const refresh = await stack.refresh(["--expect-no-changes"]);
+    expect(refresh.code).not.toBe(0);
+    const res = await stack.resources();
+    expect(res.find((r) => r.urn.endsWith("::dist"))?.outputs?.appleState).toBe("REVOKED");
+    expect(res.find((r) => r.urn.endsWith("::appstore"))?.outputs?.profileState).toBe("INVALID");
+    const plan = await stack.plan();
+    expect(plan.ops.dist).toContain("replace");
+    expect(plan.output).toMatch(/revoked at Apple/);
+    expect((await stack.up()).code).toBe(0);
+    const after = (await stack.outputs()) as unknown as IosOuts;
+    expect(after.ios.certificateId).not.toBe(before.ios.certificateId);
+    const s = await sandboxState(w);
+    expect(s.profiles.find((p) => p.id === after.ios.appStoreProfile.id)?.profileState).toBe("ACTIVE");
+    expect(liveCertificates(s)).toHaveLength(1);
+  } finally {
+    await stack.dispose();
+  }
+});
+
+test("the team's certificate limit: two stacks racing for the last slot, one wins; a third certificate is refused with the list of holders", async () => {
+  const w = await world();
+  const a = await quickstartStack(w, "a");
+  const b = await quickstartStack(w, "b");
+  const c = await quickstartStack(w, "c");
+  try {
+    expect((await a.up()).code).toBe(0);
+    const [rb, rc] = await Promise.all([b.up(), c.up()]);
+    const results = [rb, rc];
+    expect(results.filter((r) => r.code === 0)).toHaveLength(1);
+    const loser = results.find((r) => r.code !== 0)!;
+    expect(loser.output).toMatch(/already has 2 DISTRIBUTION certificate\(s\), the limit is 2/);
+    expect(loser.output).toMatch(/key in this store as "ios\/[A-Z0-9]+\/certificates\/appsigning-quickstart\/[ab]\/dist"/);
+    expect(loser.output).toMatch(/Import one of them/);
+    expect(liveCertificates(await sandboxState(w))).toHaveLength(2);
+    // The loser tries again: still refused, and Apple still has two.
+    const again = await (rb.code === 0 ? c : b).up();
+    expect(again.code).not.toBe(0);
+    expect(again.output).toMatch(/the limit is 2/);
+    expect(liveCertificates(await sandboxState(w))).toHaveLength(2);
+  } finally {
+    for (const s of [a, b, c]) await s.dispose();
+  }
+});
+
+test("a crash after the key is sealed and before Apple answers: the next up completes with the same key and no extra certificate", async () => {
+  const w = await world();
+  const stack = await quickstartStack(w);
+  const vault = Vault.open(w.store);
+  try {
+    await w.sandbox.admin.injectFault({ route: "/v1/certificates", method: "POST", kind: "delay-after-commit", delayMs: 120_000 } as never);
+    const child = spawn(path.join(pulumiBinDir(), "pulumi"), ["up", "--yes", "--skip-preview", "--non-interactive", "--cwd", stack.programDir, "--stack", stack.stack], {
+      env: stack.env,
+      detached: true,
+      stdio: "ignore",
+    });
+    // Wait until the key is sealed as pending and Apple has issued the certificate, then kill everything.
+    let pendingKey = "";
+    for (let i = 0; i < 600; i++) {
+      const head = await vault.head(certId(w).name);
+      const issued = (await sandboxState(w)).certificates.length;
+      if (head?.state === "pending" && issued === 1) {
+        pendingKey = String((await vault.get(certId(w))).bundle.privateKey);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(pendingKey).toContain("PRIVATE KEY");
+    process.kill(-child.pid!, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 500));
+    await w.sandbox.admin.clearFaults();
+
+    // A killed run leaves its lock and an interrupted create; clear both as a user would.
+    fs.rmSync(path.join(stack.tmp, "state", ".pulumi", "locks"), { recursive: true, force: true });
+    await stack.refresh(["--clear-pending-creates"]);
+    const up = await stack.up();
+    expect(up.code).toBe(0);
+    expect(up.output).toMatch(/resuming the pending key/);
+    const s = await sandboxState(w);
+    expect(s.certificates).toHaveLength(1);
+    const sealed = await vault.get(certId(w));
+    expect(sealed.header.state).toBe("active");
+    expect(String(sealed.bundle.privateKey)).toBe(pendingKey);
+    const outs = (await stack.outputs()) as unknown as IosOuts;
+    expect(outs.ios.certificateId).toBe(s.certificates[0].id);
+  } finally {
+    await stack.dispose();
+  }
+});
+
+test("push key: a bad .p8 fails preview and nothing is written; replacing needs allowReplace", async () => {
+  const w = await world();
+  const stack = await quickstartStack(w);
+  const vault = Vault.open(w.store);
+  try {
+    await stack.setConfig("apnsP8", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----", true);
+    const bad = await stack.preview();
+    expect(bad.code).not.toBe(0);
+    expect(bad.output).toMatch(/p8/);
+    expect(bad.output).toMatch(/not a readable PKCS#8 private key|is not a PKCS#8/);
+    expect(await vault.list()).toEqual([]);
+
+    await stack.setConfig("apnsP8", w.apnsP8, true);
+    expect((await stack.up()).code).toBe(0);
+
+    await stack.setConfig("apnsP8", newP8(), true);
+    const guarded = await stack.preview();
+    expect(guarded.code).not.toBe(0);
+    expect(guarded.output).toMatch(/Refusing to replace push key APNS123456/);
+    expect(guarded.output).toMatch(/loses? push notifications/);
+    expect(guarded.output).toMatch(/allowReplace: true/);
+
+    await stack.setConfig("allowPushKeyReplace", "true");
+    const replaced = await stack.up();
+    expect(replaced.code).toBe(0);
+    const pushName = `ios/${team(w)}/push-keys/appsigning-quickstart/e2e/apns`;
+    expect(await vault.versions(pushName)).toHaveLength(2);
+  } finally {
+    await stack.dispose();
+  }
+});
