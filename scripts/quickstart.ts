@@ -1,26 +1,112 @@
 /**
- * The quickstart, for a machine with no cloud account: the embedded file:// store with a
- * passphrase. This first version seals a credential bundle, lists the store and reads it back.
+ * The main job (`npm run main`): the quickstart stack on a machine with no cloud account.
+ *
+ *   - starts the App Store Connect sandbox (state kept in .appsigning/sandbox.json, fixed port),
+ *   - uses the embedded store: file://.appsigning/store + passphrase,
+ *   - a local Pulumi backend in .appsigning/pulumi, passphrase secrets,
+ *   - sets the demo stack config (once), runs `pulumi up` with Pulumi's normal output,
+ *   - prints the stack outputs, then `appsigning list`.
+ *
+ * Running it again is a no-op `up`. `npm run main -- --destroy` tears the stack down (credentials
+ * stay readable in the store, as retired versions).
  */
+import { spawnSync } from "child_process";
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
-import { Vault } from "../provider/store";
+import { startSandbox } from "../sandbox";
+
+const root = path.resolve(__dirname, "../..");
+const work = path.join(root, ".appsigning");
+const program = path.join(root, "examples/quickstart");
+const STACK = "quickstart";
+
+function pulumiBin(): string {
+  const out = spawnSync("bash", [path.join(root, "scripts/pulumi-cli.sh"), "--print-path"], { stdio: ["ignore", "pipe", "inherit"] });
+  if (out.status !== 0) throw new Error("could not provide the pulumi CLI (scripts/pulumi-cli.sh failed)");
+  return out.stdout.toString().trim().split("\n").pop()!;
+}
+
+function secretFile(file: string, make: () => string): string {
+  if (!fs.existsSync(file)) fs.writeFileSync(file, make(), { mode: 0o600 });
+  return fs.readFileSync(file, "utf8");
+}
 
 async function main(): Promise<void> {
-  const root = path.resolve(__dirname, "../..");
-  process.env.APPSIGNING_PASSPHRASE ??= "quickstart-local-passphrase";
-  const store = { url: `file://${path.join(root, ".appsigning/store")}`, kms: "passphrase" };
-  const vault = Vault.open(store);
-  const id = { name: `quickstart/demo-${Date.now()}`, kind: "demo", scope: "quickstart" };
-  const secret = crypto.randomBytes(32);
-  const ref = await vault.put(id, { secret }, { expect: "absent", meta: { note: "round trip" } });
-  console.log(`sealed ${ref.name} version ${ref.version} in ${ref.location}`);
-  const back = await vault.get(id);
-  console.log(`opened it again: ${(back.bundle.secret as Buffer).equals(secret) ? "content matches" : "MISMATCH"}`);
-  for (const item of await vault.list()) console.log(`  ${item.state.padEnd(8)} ${item.kind.padEnd(6)} ${item.name}`);
+  const destroy = process.argv.includes("--destroy");
+  fs.mkdirSync(path.join(work, "pulumi"), { recursive: true, mode: 0o700 });
+  const port = Number(process.env.APPSIGNING_SANDBOX_PORT ?? 18765);
+  const sandbox = await startSandbox({ port, stateFile: path.join(work, "sandbox.json") });
+  const bin = pulumiBin();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${path.dirname(bin)}:${process.env.PATH}`,
+    PULUMI_BACKEND_URL: `file://${path.join(work, "pulumi")}`,
+    PULUMI_HOME: path.join(work, "pulumi-home"),
+    // Local demo only: real stacks use a real secret (or a cloud secrets provider).
+    PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "quickstart",
+    APPSIGNING_PASSPHRASE: process.env.APPSIGNING_PASSPHRASE ?? secretFile(path.join(work, "store-passphrase"), () => crypto.randomBytes(24).toString("base64url")),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  const pulumi = (args: string[], opts: { quiet?: boolean; allowFail?: boolean } = {}) => {
+    const r = spawnSync(bin, [...args, "--cwd", program], { env, stdio: opts.quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
+    if (r.status !== 0 && !opts.allowFail) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.status})`);
+    return r;
+  };
+  try {
+    if (pulumi(["stack", "select", STACK], { quiet: true, allowFail: true }).status !== 0) {
+      pulumi(["stack", "init", STACK, "--non-interactive"], { quiet: true });
+    }
+    const apnsP8 = secretFile(path.join(work, "AuthKey_DEMO000001.p8"), () =>
+      crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    );
+    const plain: Record<string, string> = {
+      storeUrl: `file://${path.join(work, "store")}`,
+      storeKms: "passphrase",
+      appleIssuerId: sandbox.apiKey.issuerId,
+      appleKeyId: sandbox.apiKey.keyId,
+      appleTeamId: sandbox.apiKey.teamId,
+      appleBaseUrl: sandbox.url,
+      bundleId: "com.example.quickstart",
+      androidApplicationId: "com.example.quickstart",
+      apnsKeyId: "DEMO000001",
+      adhocDevices: "all",
+    };
+    for (const [k, v] of Object.entries(plain)) pulumi(["config", "set", "--stack", STACK, k, v], { quiet: true });
+    pulumi(["config", "set", "--stack", STACK, "--secret", "applePrivateKey", sandbox.apiKey.privateKeyPem], { quiet: true });
+    pulumi(["config", "set", "--stack", STACK, "--secret", "apnsP8", apnsP8], { quiet: true });
+    await ensureDemoDevice(sandbox);
+
+    if (destroy) {
+      // The push key is protected (deleting it breaks push in production); the demo says it may go.
+      pulumi(["config", "set", "--stack", STACK, "allowPushKeyDelete", "true"], { quiet: true });
+      pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
+      pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK]);
+      console.log("\nDestroyed. The sealed credentials stay in .appsigning/store as retired versions.");
+      return;
+    }
+    pulumi(["up", "--yes", "--stack", STACK]);
+    console.log("\nStack outputs:");
+    pulumi(["stack", "output", "--stack", STACK, "--json"]);
+    console.log("\nappsigning list:");
+    const list = spawnSync(process.execPath, [path.join(root, "dist/provider/cli/main.js"), "list", "--store", `file://${path.join(work, "store")}`], { env, stdio: "inherit" });
+    if (list.status !== 0) throw new Error("appsigning list failed");
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+/** Ad hoc profiles need at least one registered device; the demo team gets one. */
+async function ensureDemoDevice(sandbox: Awaited<ReturnType<typeof startSandbox>>): Promise<void> {
+  const { createAppleClient, listDevices, registerDevice } = await import("../provider/apple");
+  const client = createAppleClient({ issuerId: sandbox.apiKey.issuerId, keyId: sandbox.apiKey.keyId, privateKey: sandbox.apiKey.privateKeyPem, baseUrl: sandbox.url });
+  if ((await listDevices(client)).length === 0) {
+    await registerDevice(client, { name: "Demo iPhone", udid: "00008101-000A1B2C3D4E5F60", platform: "IOS" });
+  }
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(`\nquickstart failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

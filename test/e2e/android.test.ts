@@ -19,7 +19,7 @@ interface Outs {
   appSigningVault: { name: string; version: string };
 }
 
-const keystoreId = (name: string) => ({ name: `android/keystores/appsigning-android/e2e/${name}`, kind: "android-keystore", scope: "com.acme.app" });
+const keystoreId = (stack: string, name: string) => ({ name: `android/keystores/appsigning-android/${stack}/${name}`, kind: "android-keystore", scope: "com.acme.app" });
 
 test("keystores: created and usable by keytool and apksigner, app-signing guarded, upload replaceable, destroy keeps versions", async () => {
   const bucket = await newBucket();
@@ -36,7 +36,7 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
 
     // Both keystores, as sealed, open in keytool and sign an APK whose signer matches our output.
     for (const [name, format, sha] of [["upload", "PKCS12", outs.uploadSha256], ["app-signing", "JKS", outs.appSigningSha256]] as const) {
-      const sealed = await vault.get(keystoreId(name));
+      const sealed = await vault.get(keystoreId(stack.stack, name));
       await withTempDir(async (dir) => {
         const file = path.join(dir, `ks.${format === "JKS" ? "jks" : "p12"}`);
         fs.writeFileSync(file, sealed.bundle.keystore as Buffer);
@@ -57,7 +57,7 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
     // No keystore byte or password in state, even with secrets shown.
     const state = await stack.exportWithSecrets();
     for (const name of ["upload", "app-signing"]) {
-      const sealed = await vault.get(keystoreId(name));
+      const sealed = await vault.get(keystoreId(stack.stack, name));
       expect(state).not.toContain(String(sealed.bundle.storePassword));
       expect(state).not.toContain((sealed.bundle.keystore as Buffer).toString("base64").slice(0, 64));
     }
@@ -66,7 +66,7 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
     await stack.setConfig("appSigningKeySize", "4096");
     const guarded = await stack.preview();
     expect(guarded.code).not.toBe(0);
-    expect(guarded.output).toMatch(/Refusing to replace the app-signing keystore "appsigning-android\/e2e\/app-signing"/);
+    expect(guarded.output).toMatch(/Refusing to replace the app-signing keystore "appsigning-android\/e2e-[0-9a-f]+\/app-signing"/);
     expect(guarded.output).toMatch(/can never be updated again/);
     expect(guarded.output).toMatch(/allowReplace: true/);
     await stack.setConfig("appSigningKeySize", "2048");
@@ -84,7 +84,7 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
     expect(after.uploadCertificatePem).not.toBe(outs.uploadCertificatePem);
     expect(after.appSigningSha256).toBe(outs.appSigningSha256);
     // The earlier upload keystore is still in the vault, by version.
-    const old = await vault.get(keystoreId("upload"), { version: outs.uploadVault.version });
+    const old = await vault.get(keystoreId(stack.stack, "upload"), { version: outs.uploadVault.version });
     expect(old.header.meta.sha256).toBe(outs.uploadSha256);
 
     // Destroy is refused while the app-signing keystore is protected; allowDelete lifts it.
@@ -95,8 +95,8 @@ test("keystores: created and usable by keytool and apksigner, app-signing guarde
     expect((await stack.up()).code).toBe(0);
     const destroyed = await stack.destroy();
     expect(destroyed.code).toBe(0);
-    expect((await vault.head("android/keystores/appsigning-android/e2e/app-signing"))?.state).toBe("retired");
-    const kept = await vault.get(keystoreId("app-signing"), { version: outs.appSigningVault.version });
+    expect((await vault.head(keystoreId(stack.stack, "app-signing").name))?.state).toBe("retired");
+    const kept = await vault.get(keystoreId(stack.stack, "app-signing"), { version: outs.appSigningVault.version });
     expect(kept.header.meta.sha256).toBe(outs.appSigningSha256);
   } finally {
     await stack.dispose();

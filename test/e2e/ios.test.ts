@@ -26,8 +26,8 @@ async function world(): Promise<IosWorld> {
 }
 
 const team = (w: IosWorld) => w.sandbox.apiKey.teamId;
-const certId = (w: IosWorld, stack = "e2e") => ({ name: `ios/${team(w)}/certificates/appsigning-quickstart/${stack}/dist`, kind: "ios-distribution-certificate", scope: team(w) });
-const profileId = (w: IosWorld, name: string, stack = "e2e") => ({ name: `ios/${team(w)}/profiles/appsigning-quickstart/${stack}/${name}`, kind: "ios-provisioning-profile", scope: `${team(w)}.com.acme.app` });
+const certId = (w: IosWorld, stack: string) => ({ name: `ios/${team(w)}/certificates/appsigning-quickstart/${stack}/dist`, kind: "ios-distribution-certificate", scope: team(w) });
+const profileId = (w: IosWorld, name: string, stack: string) => ({ name: `ios/${team(w)}/profiles/appsigning-quickstart/${stack}/${name}`, kind: "ios-provisioning-profile", scope: `${team(w)}.com.acme.app` });
 
 interface IosOuts {
   ios: { certificateId: string; certificateSerial: string; appStoreProfile: { id: string }; adHocProfile: { id: string; devices: number }; pushKey: { keyId: string } };
@@ -48,7 +48,7 @@ test("up creates certificate, App Store and ad hoc profiles and push key; the se
     expect(outs.ios.adHocProfile.devices).toBe(1);
 
     const vault = Vault.open(w.store);
-    const cert = await vault.get(certId(w));
+    const cert = await vault.get(certId(w, stack.stack));
     const dir = tmpdir();
     try {
       // The .p12 opens with openssl and the sealed password; its key matches its certificate.
@@ -64,7 +64,7 @@ test("up creates certificate, App Store and ad hoc profiles and push key; the se
 
       // Each profile is a CMS-signed .mobileprovision that contains the certificate.
       for (const name of ["appstore", "adhoc"]) {
-        const prof = await vault.get(profileId(w, name));
+        const prof = await vault.get(profileId(w, name, stack.stack));
         const file = path.join(dir, `${name}.mobileprovision`);
         fs.writeFileSync(file, prof.bundle.mobileprovision as Buffer);
         const plist = execFileSync("openssl", ["cms", "-verify", "-noverify", "-inform", "DER", "-in", file], { stdio: ["ignore", "pipe", "ignore"] }).toString();
@@ -113,9 +113,9 @@ test("replacing the certificate replaces every profile made with it: preview sho
     const after = (await stack.outputs()) as unknown as IosOuts;
     expect(after.ios.certificateId).not.toBe(before.ios.certificateId);
     const vault = Vault.open(w.store);
-    const cert = await vault.get(certId(w));
+    const cert = await vault.get(certId(w, stack.stack));
     for (const name of ["appstore", "adhoc"]) {
-      const parsed = parseMobileprovision((await vault.get(profileId(w, name))).bundle.mobileprovision as Buffer);
+      const parsed = parseMobileprovision((await vault.get(profileId(w, name, stack.stack))).bundle.mobileprovision as Buffer);
       expect(parsed.developerCertificates.some((d) => d.equals(cert.bundle.certificate as Buffer))).toBe(true);
     }
     // revokeOnDelete: the old certificate was revoked after its replacement existed.
@@ -200,7 +200,7 @@ test("the team's certificate limit: two stacks racing for the last slot, one win
     expect(results.filter((r) => r.code === 0)).toHaveLength(1);
     const loser = results.find((r) => r.code !== 0)!;
     expect(loser.output).toMatch(/already has 2 DISTRIBUTION certificate\(s\), the limit is 2/);
-    expect(loser.output).toMatch(/key in this store as "ios\/[A-Z0-9]+\/certificates\/appsigning-quickstart\/[ab]\/dist"/);
+    expect(loser.output).toMatch(/key in this store as "ios\/[A-Z0-9]+\/certificates\/appsigning-quickstart\/a-[0-9a-f]+\/dist"/);
     expect(loser.output).toMatch(/Import one of them/);
     expect(liveCertificates(await sandboxState(w))).toHaveLength(2);
     // The loser tries again: still refused, and Apple still has two.
@@ -227,10 +227,10 @@ test("a crash after the key is sealed and before Apple answers: the next up comp
     // Wait until the key is sealed as pending and Apple has issued the certificate, then kill everything.
     let pendingKey = "";
     for (let i = 0; i < 600; i++) {
-      const head = await vault.head(certId(w).name);
+      const head = await vault.head(certId(w, stack.stack).name);
       const issued = (await sandboxState(w)).certificates.length;
       if (head?.state === "pending" && issued === 1) {
-        pendingKey = String((await vault.get(certId(w))).bundle.privateKey);
+        pendingKey = String((await vault.get(certId(w, stack.stack))).bundle.privateKey);
         break;
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -248,7 +248,7 @@ test("a crash after the key is sealed and before Apple answers: the next up comp
     expect(up.output).toMatch(/resuming the pending key/);
     const s = await sandboxState(w);
     expect(s.certificates).toHaveLength(1);
-    const sealed = await vault.get(certId(w));
+    const sealed = await vault.get(certId(w, stack.stack));
     expect(sealed.header.state).toBe("active");
     expect(String(sealed.bundle.privateKey)).toBe(pendingKey);
     const outs = (await stack.outputs()) as unknown as IosOuts;
@@ -283,7 +283,7 @@ test("push key: a bad .p8 fails preview and nothing is written; replacing needs 
     await stack.setConfig("allowPushKeyReplace", "true");
     const replaced = await stack.up();
     expect(replaced.code).toBe(0);
-    const pushName = `ios/${team(w)}/push-keys/appsigning-quickstart/e2e/apns`;
+    const pushName = `ios/${team(w)}/push-keys/appsigning-quickstart/${stack.stack}/apns`;
     expect(await vault.versions(pushName)).toHaveLength(2);
   } finally {
     await stack.dispose();

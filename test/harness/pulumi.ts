@@ -4,6 +4,7 @@
  * run as the CLI's child processes, never inside jest (pulumi/pulumi#3799).
  */
 import { execFile, execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -69,7 +70,9 @@ export class PulumiStack {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-e2e-"));
     fs.mkdirSync(path.join(tmp, "state"));
     fs.mkdirSync(path.join(tmp, "home"));
-    const s = new PulumiStack(programDir, opts.stack ?? "e2e", tmp, opts.env ?? {});
+    // A unique stack name: its config file lives in the program folder, shared by every test.
+    const name = `${opts.stack ?? "e2e"}-${crypto.randomBytes(3).toString("hex")}`;
+    const s = new PulumiStack(programDir, name, tmp, opts.env ?? {});
     await s.must(["stack", "init", s.stack, "--non-interactive"]);
     for (const [k, v] of Object.entries(opts.config ?? {})) await s.setConfig(k, v);
     return s;
@@ -151,5 +154,6 @@ export class PulumiStack {
 
   async dispose(): Promise<void> {
     fs.rmSync(this.tmp, { recursive: true, force: true });
+    fs.rmSync(path.join(this.programDir, `Pulumi.${this.stack}.yaml`), { force: true });
   }
 }
