@@ -48,6 +48,8 @@ async function main(): Promise<void> {
     APPSIGNING_PASSPHRASE: process.env.APPSIGNING_PASSPHRASE ?? secretFile(path.join(work, "store-passphrase"), () => crypto.randomBytes(24).toString("base64url")),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // The pinned AWS SDK runs on Node 20; its notice about releases from 2027 on is not for this demo.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   const pulumi = (args: string[], opts: { quiet?: boolean; allowFail?: boolean } = {}) => {
     const r = spawnSync(bin, [...args, "--cwd", program], { env, stdio: opts.quiet ? ["ignore", "pipe", "pipe"] : "inherit" });

@@ -19,7 +19,8 @@ test("up seals a blob in S3 with KMS, preview sees no change, refresh keeps it, 
   try {
     const up = await stack.up();
     expect(up.code).toBe(0);
-    expect(up.output).toMatch(/\+ +1 created|1 created/);
+    expect(up.output).toMatch(/\+ 2 created/);
+    expect(up.output).toMatch(/SealedNote note created/);
     const outs = await stack.outputs();
     expect(outs.version).toEqual(expect.any(String));
 

@@ -62,6 +62,8 @@ export class PulumiStack {
       PULUMI_SKIP_CONFIRMATIONS: "true",
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "false",
       NO_COLOR: "1",
+      // The pinned AWS SDK runs on Node 20; its notice about future releases is noise in test output.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
   }
 
