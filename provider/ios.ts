@@ -5,4 +5,4 @@ export { ProvisioningProfile } from "./resources/ios/provisioning-profile";
 export type { ProvisioningProfileArgs } from "./resources/ios/provisioning-profile";
 export { PushKey } from "./resources/ios/push-key";
 export type { PushKeyArgs } from "./resources/ios/push-key";
-export type { AppleAccess } from "./resources/ios/apple-access";
+export type { AppleAccess, AppleAccessArgs } from "./resources/ios/apple-access";

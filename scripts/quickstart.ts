@@ -51,8 +51,12 @@ async function main(): Promise<void> {
     // The pinned AWS SDK runs on Node 20; its notice about releases from 2027 on is not for this demo.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
-  const pulumi = (args: string[], opts: { quiet?: boolean; allowFail?: boolean } = {}) => {
-    const r = spawnSync(bin, [...args, "--cwd", program], { env, stdio: opts.quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
+  const pulumi = (args: string[], opts: { quiet?: boolean; allowFail?: boolean; input?: string } = {}) => {
+    const r = spawnSync(bin, ["--cwd", program, ...args], {
+      env,
+      input: opts.input,
+      stdio: opts.input !== undefined ? ["pipe", "pipe", "pipe"] : opts.quiet ? ["ignore", "pipe", "pipe"] : "inherit",
+    });
     if (r.status !== 0 && !opts.allowFail) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.status})`);
     return r;
   };
@@ -60,9 +64,8 @@ async function main(): Promise<void> {
     if (pulumi(["stack", "select", STACK], { quiet: true, allowFail: true }).status !== 0) {
       pulumi(["stack", "init", STACK, "--non-interactive"], { quiet: true });
     }
-    const apnsP8 = secretFile(path.join(work, "AuthKey_DEMO000001.p8"), () =>
-      crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-    );
+    const apnsP8File = path.join(work, "AuthKey_DEMO000001.p8");
+    secretFile(apnsP8File, () => crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString());
     const plain: Record<string, string> = {
       storeUrl: `file://${path.join(work, "store")}`,
       storeKms: "passphrase",
@@ -75,9 +78,12 @@ async function main(): Promise<void> {
       apnsKeyId: "DEMO000001",
       adhocDevices: "all",
     };
-    for (const [k, v] of Object.entries(plain)) pulumi(["config", "set", "--stack", STACK, k, v], { quiet: true });
-    pulumi(["config", "set", "--stack", STACK, "--secret", "applePrivateKey", sandbox.apiKey.privateKeyPem], { quiet: true });
-    pulumi(["config", "set", "--stack", STACK, "--secret", "apnsP8", apnsP8], { quiet: true });
+    for (const [k, v] of Object.entries(plain)) pulumi(["config", "set", "--stack", STACK, k, "--", v], { quiet: true });
+    // Keys as files (mode 0600), not stack config: see examples/quickstart/index.ts for why.
+    const ascKeyFile = path.join(work, `AuthKey_${sandbox.apiKey.keyId}.p8`);
+    fs.writeFileSync(ascKeyFile, sandbox.apiKey.privateKeyPem, { mode: 0o600 });
+    pulumi(["config", "set", "--stack", STACK, "applePrivateKeyFile", "--", ascKeyFile], { quiet: true });
+    pulumi(["config", "set", "--stack", STACK, "apnsP8File", "--", apnsP8File], { quiet: true });
     await ensureDemoDevice(sandbox);
 
     if (destroy) {

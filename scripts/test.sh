@@ -10,8 +10,9 @@ echo "==> build"
 npx tsc -p tsconfig.json
 echo "    build: $((SECONDS - t0))s"
 t0=$SECONDS
-echo "==> lint"
+echo "==> lint and type-check the examples"
 npx eslint .
+for example in examples/*/; do npx tsc -p "$example" --noEmit; done
 echo "    lint: $((SECONDS - t0))s"
 t0=$SECONDS
 echo "==> tests"

@@ -5,17 +5,23 @@
  * team's APNs push key (imported: Apple's API cannot create push keys). Android: the upload keystore.
  * Everything secret is sealed in the store; the stack's state keeps fingerprints, IDs and dates.
  *
- * Stack config (`pulumi config set`, secrets with --secret):
- *   storeUrl, storeKms                 e.g. file://../../.appsigning/store + passphrase, or s3://... + awskms://...
+ * Stack config (`pulumi config set`):
+ *   storeUrl, storeKms                 e.g. file:///abs/store + passphrase, or s3://... + awskms://...
  *   appleIssuerId, appleKeyId          the App Store Connect API key
- *   applePrivateKey (secret)           its .p8 text
+ *   applePrivateKeyFile                path of its AuthKey_<KEYID>.p8
  *   appleTeamId                        the team
  *   appleBaseUrl                       optional: the local sandbox's URL instead of Apple's
  *   bundleId                           e.g. com.acme.app
  *   adhocDevices                       "all", or UDIDs separated by commas
- *   apnsKeyId, apnsP8 (secret)         the push key
+ *   apnsKeyId, apnsP8File              the push key and the path of its .p8
  *   androidApplicationId               e.g. com.acme.app
+ *
+ * The .p8 files are read from disk (or a CI secret mount), not put in stack config: Pulumi hands a
+ * dynamic provider the whole stack config and records it in the state of its default provider, so
+ * a key in config would end up in state (encrypted, but there). Read this way, it reaches our
+ * resources as a secret input, which they swap for a digest before anything is stored.
  */
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as signing from "pulumi-appsigning";
 
@@ -25,7 +31,7 @@ const teamId = cfg.require("appleTeamId");
 const apple = {
   issuerId: cfg.require("appleIssuerId"),
   keyId: cfg.require("appleKeyId"),
-  privateKey: cfg.requireSecret("applePrivateKey"),
+  privateKey: pulumi.secret(fs.readFileSync(cfg.require("applePrivateKeyFile"), "utf8")),
   teamId,
   baseUrl: cfg.get("appleBaseUrl"),
 };
@@ -63,7 +69,7 @@ const push = new signing.ios.PushKey("apns", {
   store,
   teamId,
   keyId: cfg.require("apnsKeyId"),
-  p8: cfg.requireSecret("apnsP8"),
+  p8: pulumi.secret(fs.readFileSync(cfg.require("apnsP8File"), "utf8")),
   allowReplace: cfg.getBoolean("allowPushKeyReplace") ?? false,
   allowDelete: cfg.getBoolean("allowPushKeyDelete") ?? false,
 });

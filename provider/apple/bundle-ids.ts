@@ -57,5 +57,17 @@ export async function ensureBundleId(
   client: AppleClient,
   input: { identifier: string; name: string; platform: BundleIdPlatform },
 ): Promise<BundleId> {
-  return (await findBundleId(client, input.identifier)) ?? createBundleId(client, input);
+  const found = await findBundleId(client, input.identifier);
+  if (found) return found;
+  try {
+    return await createBundleId(client, input);
+  } catch (err) {
+    // Another caller (a second profile of the same app, in the same `pulumi up`) registered it
+    // between our look-up and our create: Apple answers 409 "not available". Use theirs.
+    if (err instanceof AppleApiError && err.status === 409) {
+      const raced = await findBundleId(client, input.identifier);
+      if (raced) return raced;
+    }
+    throw err;
+  }
 }

@@ -5,7 +5,7 @@
 import * as path from "path";
 import { Vault } from "../../provider/store";
 import { kmsKeyUrl, newBucket, newKmsKey, s3StoreUrl } from "../harness/aws";
-import { PulumiStack, REPO } from "../harness/pulumi";
+import { expectSuccess, PulumiStack, REPO } from "../harness/pulumi";
 
 jest.setTimeout(600_000);
 
@@ -18,7 +18,7 @@ test("up seals a blob in S3 with KMS, preview sees no change, refresh keeps it, 
   });
   try {
     const up = await stack.up();
-    expect(up.code).toBe(0);
+    expectSuccess(up);
     expect(up.output).toMatch(/\+ 2 created/);
     expect(up.output).toMatch(/SealedNote note created/);
     const outs = await stack.outputs();
@@ -29,16 +29,16 @@ test("up seals a blob in S3 with KMS, preview sees no change, refresh keeps it, 
     const sealed = await vault.get(id);
     expect(sealed.version).toBe(outs.version);
     const secret = (sealed.bundle.secret as Buffer).toString("hex");
-    expect(await stack.exportWithSecrets()).not.toContain(secret);
+    expect((await stack.exportWithSecrets()).includes(secret)).toBe(false);
 
     const preview = await stack.preview(["--expect-no-changes"]);
-    expect(preview.code).toBe(0);
+    expectSuccess(preview);
 
     const refresh = await stack.refresh(["--expect-no-changes"]);
-    expect(refresh.code).toBe(0);
+    expectSuccess(refresh);
 
     const destroy = await stack.destroy();
-    expect(destroy.code).toBe(0);
+    expectSuccess(destroy);
     expect((await vault.head(id.name))?.state).toBe("retired");
     expect((await vault.get(id, { version: String(outs.version) })).bundle.secret).toEqual(sealed.bundle.secret);
   } finally {

@@ -1,5 +1,6 @@
 /** Shared setup for the iOS end-to-end tests: a sandbox, a moto-backed store, and quickstart stacks. */
 import * as crypto from "crypto";
+import * as fs from "fs";
 import * as path from "path";
 import { createAppleClient, registerDevice } from "../../provider/apple";
 import { startSandbox } from "../../sandbox";
@@ -45,9 +46,16 @@ export async function quickstartStack(world: IosWorld, stack = "e2e", extra: Rec
       ...extra,
     },
   });
-  await s.setConfig("applePrivateKey", sandbox.apiKey.privateKeyPem, true);
-  await s.setConfig("apnsP8", world.apnsP8, true);
+  await setKeyFile(s, "applePrivateKeyFile", sandbox.apiKey.privateKeyPem);
+  await setKeyFile(s, "apnsP8File", world.apnsP8);
   return s;
+}
+
+/** Writes a key file (mode 0600) in the stack's temp folder and points the config at it. */
+export async function setKeyFile(s: PulumiStack, key: string, pem: string): Promise<void> {
+  const file = path.join(s.tmp, `${key}-${crypto.randomBytes(3).toString("hex")}.p8`);
+  fs.writeFileSync(file, pem, { mode: 0o600 });
+  await s.setConfig(key, file);
 }
 
 export interface SandboxState {

@@ -38,6 +38,11 @@ export interface RunResult {
   output: string;
 }
 
+/** Fails with what Pulumi printed, so a failing run explains itself. */
+export function expectSuccess(r: RunResult): void {
+  if (r.code !== 0) throw new Error(`pulumi exited ${r.code}:\n${r.output.slice(-8000)}`);
+}
+
 export class PulumiStack {
   readonly home: string;
   readonly env: NodeJS.ProcessEnv;
@@ -80,28 +85,32 @@ export class PulumiStack {
     return s;
   }
 
-  run(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  run(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         path.join(pulumiBinDir(), "pulumi"),
-        [...args, "--cwd", this.programDir, ...(args[0] === "stack" && args[1] === "init" ? [] : ["--stack", this.stack])],
+        // Global flags first: a value after "--" must stay last.
+        ["--cwd", this.programDir, ...(args[0] === "stack" && args[1] === "init" ? [] : ["--stack", this.stack]), ...args],
         { env: { ...this.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 300_000 },
         (err, stdout, stderr) => {
           const code = err ? ((err as { code?: number }).code ?? 1) : 0;
           resolve({ code: typeof code === "number" ? code : 1, stdout, stderr, output: `${stdout}\n${stderr}` });
         },
       );
+      child.stdin?.end(opts.input ?? "");
     });
   }
 
-  async must(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  async must(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> {
     const r = await this.run(args, opts);
     if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${r.code}):\n${r.output.slice(-6000)}`);
     return r;
   }
 
+  /** Secret values go through stdin, so they appear in no argument list or failure message. */
   setConfig(key: string, value: string, secret = false): Promise<RunResult> {
-    return this.must(["config", "set", key, value, ...(secret ? ["--secret"] : ["--plaintext"])]);
+    if (secret) return this.must(["config", "set", key, "--secret"], { input: value });
+    return this.must(["config", "set", key, "--plaintext", "--", value]);
   }
 
   up(extra: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {

@@ -62,7 +62,8 @@ interface Inputs {
   dname: DistinguishedName;
   keySize: 2048 | 4096;
   validityYears?: number;
-  format: KeystoreFormat;
+  /** Absent for an import whose format was not given: the file's own format is used. */
+  format?: KeystoreFormat;
   import?: { keystore: string; storePassword: string; keyPassword?: string };
   name: string;
   owner: string;
@@ -95,13 +96,17 @@ const identity = (i: Pick<Inputs, "name" | "applicationId">) => ({
 });
 
 function keyInputs(i: Partial<Outputs>): KeystoreKeyInputs {
+  // An imported key is the file's: its size, subject, validity and format come from the file (the
+  // outputs hold the real ones, the inputs the generation defaults), and keytool matches aliases
+  // case-insensitively. Comparing those would "replace" an unchanged imported key.
+  const imported = i.import !== undefined;
   return {
     role: i.role,
-    alias: i.alias,
-    dname: i.dname as Record<string, string | undefined> | undefined,
-    keySize: i.keySize,
-    validityYears: i.validityYears,
-    format: i.format,
+    alias: imported && typeof i.alias === "string" ? i.alias.toLowerCase() : i.alias,
+    dname: imported ? undefined : (i.dname as Record<string, string | undefined> | undefined),
+    keySize: imported ? undefined : i.keySize,
+    validityYears: imported ? undefined : i.validityYears,
+    format: imported ? undefined : i.format,
     importDigest: i.import?.keystore,
     applicationId: i.applicationId,
     name: i.name,
@@ -127,7 +132,7 @@ async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckR
     if (news.keySize !== 2048 && news.keySize !== 4096 && !isUnknown(news.keySize)) {
       fail.add("keySize", `keySize must be 2048 or 4096 (got ${JSON.stringify(news.keySize)}); Play's upload-key template asks for RSA 2048`);
     }
-    if (news.format !== "PKCS12" && news.format !== "JKS" && !isUnknown(news.format)) {
+    if (news.format !== undefined && news.format !== "PKCS12" && news.format !== "JKS" && !isUnknown(news.format)) {
       fail.add("format", `format must be "PKCS12" or "JKS" (got ${JSON.stringify(news.format)})`);
     }
     if (!news.import) {
@@ -141,13 +146,24 @@ async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckR
       return;
     }
     const imp = news.import;
-    if (containsUnknown(imp) || isUnknown(news.alias)) return;
+    if (containsUnknown(imp) || isUnknown(news.alias)) {
+      // Not checkable until apply; the known secrets still leave the inputs as digests.
+      if (!isUnknown(imp)) inputs.import = { ...imp, keystore: stash(imp.keystore), storePassword: stash(imp.storePassword), ...(imp.keyPassword !== undefined ? { keyPassword: stash(imp.keyPassword) } : {}) };
+      return;
+    }
     const raw = { keystore: recall(imp.keystore, "import.keystore"), storePassword: recall(imp.storePassword, "import.storePassword"), keyPassword: imp.keyPassword === undefined ? undefined : recall(imp.keyPassword, "import.keyPassword") };
     fail.guard("import", (field) => (field === "alias" || field === "format" ? field : `import.${field}`), () => {
       const file = decodeBase64(raw.keystore);
       const opened = openKeystore(file, { storePassword: raw.storePassword, alias: news.alias, keyPassword: raw.keyPassword, format: news.format });
       const verdict = validateAndroidValidity(opened.notAfter);
-      if (!verdict.ok) throw new InvalidCredentialInput(verdict.reason, { field: "keystore" });
+      if (!verdict.ok) {
+        throw new InvalidCredentialInput(verdict.reason.replace(/;? use 25 years or more \(the default is 10000 days\)\.$/, "."), {
+          field: "keystore",
+          remedy:
+            "The validity is signed into the keystore's certificate and cannot be extended. For an upload key, leave import out to " +
+            "generate a new one and register it in Play Console (App integrity > Request upload key reset).",
+        });
+      }
     });
     // The keystore and its passwords never enter state: only their digests do.
     inputs.import = { keystore: stash(raw.keystore), storePassword: stash(raw.storePassword), ...(raw.keyPassword !== undefined ? { keyPassword: stash(raw.keyPassword) } : {}) };
@@ -345,7 +361,8 @@ export class Keystore extends pulumi.dynamic.Resource {
       dname: args.dname ?? { cn: args.applicationId ?? name },
       keySize: args.keySize ?? 2048,
       validityYears: args.validityYears,
-      format: args.format ?? "PKCS12",
+      // An imported keystore keeps its own format unless one is given (and then checked).
+      format: args.format ?? (args.import ? undefined : "PKCS12"),
       import: args.import,
       name: args.name ?? defaultVaultName(name),
       owner: ownerOf(name),
@@ -366,7 +383,9 @@ export class Keystore extends pulumi.dynamic.Resource {
       keyPassword: undefined,
     };
     // An app-signing key cannot be deleted by accident: Pulumi refuses at preview while protected.
-    const protect = opts.protect ?? (role === "app-signing" && args.allowDelete !== true);
+    // allowReplace lifts it too (a replacement deletes the old resource; the provider still refuses
+    // a plain delete without allowDelete).
+    const protect = opts.protect ?? (role === "app-signing" && args.allowDelete !== true && args.allowReplace !== true);
     super(lazyProvider(MODULE), name, props, {
       ...opts,
       protect,

@@ -4,6 +4,7 @@
  * read and delete, which get no inputs, take it from there.
  */
 import * as fs from "fs";
+import type * as pulumi from "@pulumi/pulumi";
 import { createAppleClient } from "../../apple";
 import type { AppleClient, CallCounts } from "../../apple";
 import { InvalidCredentialInput } from "../../errors";
@@ -25,6 +26,15 @@ export interface AppleAccess {
   teamId: string;
   /** App Store Connect base URL; point it at the local sandbox for tests and the quickstart. */
   baseUrl?: string;
+}
+
+/** AppleAccess as a program gives it: any field may be an Output (the private key usually a secret one). */
+export interface AppleAccessArgs {
+  issuerId: pulumi.Input<string>;
+  keyId: pulumi.Input<string>;
+  privateKey: pulumi.Input<string>;
+  teamId: pulumi.Input<string>;
+  baseUrl?: pulumi.Input<string | undefined>;
 }
 
 const API_KEY_KIND = "asc-api-key";

@@ -24,7 +24,7 @@ import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
-import type { AppleAccess } from "./apple-access";
+import type { AppleAccess, AppleAccessArgs } from "./apple-access";
 
 export type DistributionCertificateType = Extract<CertificateType, "DISTRIBUTION" | "IOS_DISTRIBUTION">;
 
@@ -36,7 +36,7 @@ export interface CertificateRef {
 
 export interface DistributionCertificateArgs {
   store: pulumi.Input<StoreConfig>;
-  apple: pulumi.Input<AppleAccess>;
+  apple: pulumi.Input<AppleAccessArgs>;
   /** "DISTRIBUTION" (Apple Distribution, all platforms; default) or "IOS_DISTRIBUTION". */
   certificateType?: pulumi.Input<DistributionCertificateType>;
   /** Renew this many days before expiry (default 30). */
@@ -98,11 +98,13 @@ async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckR
     if (!isUnknown(news.certificateLimit) && (!Number.isInteger(news.certificateLimit) || news.certificateLimit < 1 || news.certificateLimit > 10)) {
       fail.add("certificateLimit", `certificateLimit must be a whole number from 1 to 10 (got ${JSON.stringify(news.certificateLimit)})`);
     }
-    if (news.import && !containsUnknown(news.import)) {
+    if (news.import && !isUnknown(news.import)) {
       const p12 = recall(news.import.p12, "import.p12");
       const password = recall(news.import.password, "import.password");
-      fail.guard("import", (field) => field, () => openDistributionP12(Buffer.from(p12, "base64"), password, new Date()));
-      // The .p12 and its password never enter state: only their digests do.
+      if (!containsUnknown(news.import)) {
+        fail.guard("import", (field) => field, () => openDistributionP12(Buffer.from(p12, "base64"), password, new Date()));
+      }
+      // The .p12 and its password never enter state (nor the preview's inputs): only their digests do.
       inputs.import = { p12: stash(p12), password: stash(password) };
     }
   });
@@ -200,7 +202,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
   }
 
   // One certificate creation per team at a time, across stacks: the last free slot goes to one of them.
-  return vault.withLease(`apple/${teamId}/certificate-slots`, { ttlMs: 180_000, waitMs: 240_000 }, async () => {
+  return vault.withLease(`apple/${teamId}/certificate-slots`, { ttlMs: 120_000, waitMs: 180_000 }, async () => {
     const current = await vault.head(id.name);
     let privateKeyPem: string;
     let csrPem: string;

@@ -5,6 +5,7 @@
  * replaceWith on the certificate resource, and the diff also compares the certificate's ID and
  * serial), and when Apple marks it INVALID or it nears expiry (DESIGN.md rules 1-2).
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { createProfile, deleteProfile, ensureBundleId, findBundleId, getProfile, listDevices, listProfiles } from "../../apple";
 import type { AppleClient, Profile, ProfileType } from "../../apple";
@@ -22,7 +23,7 @@ import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
-import type { AppleAccess } from "./apple-access";
+import type { AppleAccess, AppleAccessArgs } from "./apple-access";
 import { DistributionCertificate } from "./distribution-certificate";
 import type { CertificateRef } from "./distribution-certificate";
 
@@ -36,7 +37,7 @@ const BUNDLE_ID_RE = /^[A-Za-z0-9.-]+$/;
 
 export interface ProvisioningProfileArgs {
   store: pulumi.Input<StoreConfig>;
-  apple: pulumi.Input<AppleAccess>;
+  apple: pulumi.Input<AppleAccessArgs>;
   /** The app's bundle identifier, e.g. "com.acme.app". */
   bundleId: pulumi.Input<string>;
   /** Apple's profile type, e.g. "IOS_APP_STORE", "IOS_APP_ADHOC". */
@@ -252,7 +253,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
     }
     // Profile names are unique in a team; the default carries a timestamp so a replacement made
     // before its predecessor is deleted does not collide with it (fastlane match does the same).
-    const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 12);
+    const stamp = `${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${crypto.randomBytes(2).toString("hex")}`;
     profile = await createProfile(apple, {
       name: inputs.profileName ?? `${inputs.bundleId} ${inputs.type} ${inputs.name} ${stamp}`,
       profileType: inputs.type,

@@ -67,6 +67,15 @@ function validateP8(pem: string, teamId: string, keyId: string): crypto.KeyObjec
   return key;
 }
 
+function passes(validate: () => void): boolean {
+  try {
+    validate();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function fingerprint(key: crypto.KeyObject): string {
   const spki = crypto.createPublicKey(key).export({ type: "spki", format: "der" });
   return crypto.createHash("sha256").update(spki).digest("hex").toUpperCase().match(/.{2}/g)!.join(":");
@@ -78,11 +87,14 @@ async function check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckR
     if (!isUnknown(news.store)) fail.guard("store", () => Vault.validate(news.store));
     if (!isUnknown(news.teamId)) fail.guard("teamId", () => validateTeamId(news.teamId));
     if (!isUnknown(news.keyId)) fail.guard("keyId", () => validateKeyId(news.keyId));
-    if (containsUnknown(news.p8) || isUnknown(news.teamId) || isUnknown(news.keyId)) return;
+    if (containsUnknown(news.p8)) return;
     const pem = recall(news.p8, "p8");
-    fail.guard("p8", () => validateP8(pem, news.teamId, news.keyId));
     // The .p8 never enters state: only its digest does.
     inputs.p8 = stash(pem);
+    // The token test needs both IDs; without valid ones the key is checked alone, so a bad (or
+    // unknown) ID is reported once, on its own field.
+    const idsValid = passes(() => validateTeamId(news.teamId)) && passes(() => validateKeyId(news.keyId));
+    fail.guard("p8", () => (idsValid ? validateP8(pem, news.teamId, news.keyId) : parseP8(pem, "p8")));
   });
 }
 
@@ -184,6 +196,9 @@ export class PushKey extends pulumi.dynamic.Resource {
       storeLocation: undefined,
     };
     // Deleting a push key breaks push in production: Pulumi refuses at preview while protected.
-    super(lazyProvider(MODULE), name, props, { ...opts, protect: opts.protect ?? args.allowDelete !== true }, "ios", "PushKey");
+    // allowReplace lifts the protection too (a replacement deletes the old resource); the provider
+    // still refuses a plain delete without allowDelete.
+    const protect = opts.protect ?? !(args.allowDelete === true || args.allowReplace === true);
+    super(lazyProvider(MODULE), name, props, { ...opts, protect }, "ios", "PushKey");
   }
 }
