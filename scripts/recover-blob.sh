@@ -12,20 +12,21 @@
 # AES-256-GCM with a 12-byte IV is AES-256-CTR starting at counter block IV||00000002 (NIST SP
 # 800-38D), which `openssl enc` can run. This path skips the GCM tag check: appsigning itself
 # verifies it; use this only to recover.
-set -euo pipefail
+set -eu  # no pipefail: grep | head pipelines may end early by design
 blob=$1
 [ "$(head -c 4 "$blob")" = "APSB" ] || { echo "not an appsigning blob: $blob" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 hlen=$(od -An -tu4 --endian=big -j5 -N4 "$blob" | tr -d ' ')
-header=$(tail -c +10 "$blob" | head -c "$hlen")
-size=$(stat -c %s "$blob")
+# No pipelines that close early (tail | head): under pipefail, SIGPIPE would fail the script.
+header=$(dd if="$blob" bs=1 skip=9 count="$hlen" status=none)
+size=$(stat -L -c %s "$blob")
 body_len=$((size - 9 - hlen - 16))
 [ "$body_len" -ge 0 ] || { echo "retired or truncated blob: no sealed content" >&2; exit 1; }
 
 field() { printf '%s' "$header" | grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | sed 's/.*:"\(.*\)"/\1/'; }
 hex() { base64 -d | od -An -tx1 -v | tr -d ' \n'; }
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 # The body IV is the top-level "iv", which comes before the "key" object in the header.
 body_iv=$(printf '%s' "$header" | sed 's/"key":{.*//' | grep -o '"iv":"[^"]*"' | sed 's/.*:"\(.*\)"/\1/' | hex)
 key_json=$(printf '%s' "$header" | grep -o '"key":{[^}]*}')
@@ -48,5 +49,6 @@ case "$(key_field type)" in
     ;;
   *) echo "unknown key type in header" >&2; exit 1 ;;
 esac
-tail -c +$((10 + hlen)) "$blob" | head -c "$body_len" > "$work/body"
+tail -c +$((10 + hlen)) "$blob" > "$work/rest"
+head -c "$body_len" "$work/rest" > "$work/body"
 openssl enc -d -aes-256-ctr -K "$dk" -iv "${body_iv}00000002" -in "$work/body"
