@@ -34,6 +34,15 @@ finish() {
   if [ -f "$script_src" ] && [ ! -x "$dir/pulumi-resource-pulumi-nodejs" ]; then
     cp "$script_src" "$dir/pulumi-resource-pulumi-nodejs" && chmod 0755 "$dir/pulumi-resource-pulumi-nodejs"
   fi
+  # The Node.js language host: the Go one cannot be built here (its module has no tags and the
+  # proxy refuses its pseudo-versions), so ours (scripts/pulumi-language-nodejs.js) stands in,
+  # copied beside the binary on every run so it follows this checkout.
+  if [ ! -e "$dir/pulumi-language-nodejs" ] || grep -q "appsigning-language-host" "$dir/pulumi-language-nodejs" 2>/dev/null; then
+    cp "$here/scripts/pulumi-language-nodejs.js" "$dir/pulumi-language-nodejs.js"
+    printf '%s\n' '#!/bin/sh' '# appsigning-language-host: see scripts/pulumi-language-nodejs.js' \
+      'exec node "$(dirname "$(readlink -f "$0")")/pulumi-language-nodejs.js" "$@"' > "$dir/pulumi-language-nodejs"
+    chmod 0755 "$dir/pulumi-language-nodejs"
+  fi
   [ $print_path = 1 ] && echo "$dir/pulumi"
   exit 0
 }
