@@ -10,7 +10,7 @@
  * Running it again is a no-op `up`. `npm run main -- --destroy` tears the stack down (credentials
  * stay readable in the store, as retired versions).
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -51,18 +51,27 @@ async function main(): Promise<void> {
     // The pinned AWS SDK runs on Node 20; its notice about releases from 2027 on is not for this demo.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
-  const pulumi = (args: string[], opts: { quiet?: boolean; allowFail?: boolean; input?: string } = {}) => {
-    const r = spawnSync(bin, ["--cwd", program, ...args], {
-      env,
-      input: opts.input,
-      stdio: opts.input !== undefined ? ["pipe", "pipe", "pipe"] : opts.quiet ? ["ignore", "pipe", "pipe"] : "inherit",
+  // Asynchronous: the sandbox answers from this process's event loop while pulumi runs.
+  const pulumi = (args: string[], opts: { quiet?: boolean; allowFail?: boolean; input?: string } = {}) =>
+    new Promise<{ status: number }>((resolve, reject) => {
+      const child = spawn(bin, ["--cwd", program, ...args], {
+        env,
+        stdio: [opts.input !== undefined ? "pipe" : "ignore", opts.quiet ? "pipe" : "inherit", opts.quiet ? "pipe" : "inherit"],
+      });
+      let err = "";
+      child.stderr?.on("data", (d) => (err += d.toString()));
+      child.stdout?.resume();
+      if (opts.input !== undefined) child.stdin!.end(opts.input);
+      child.on("error", reject);
+      child.on("close", (code) => {
+        const status = code ?? 1;
+        if (status !== 0 && !opts.allowFail) reject(new Error(`pulumi ${args[0]} ${args[1] ?? ""} failed (exit ${status})${err ? `:\n${err.trim()}` : ""}`));
+        else resolve({ status });
+      });
     });
-    if (r.status !== 0 && !opts.allowFail) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.status})`);
-    return r;
-  };
   try {
-    if (pulumi(["stack", "select", STACK], { quiet: true, allowFail: true }).status !== 0) {
-      pulumi(["stack", "init", STACK, "--non-interactive"], { quiet: true });
+    if ((await pulumi(["stack", "select", STACK], { quiet: true, allowFail: true })).status !== 0) {
+      await pulumi(["stack", "init", STACK, "--non-interactive"], { quiet: true });
     }
     const apnsP8File = path.join(work, "AuthKey_DEMO000001.p8");
     secretFile(apnsP8File, () => crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString());
@@ -78,25 +87,25 @@ async function main(): Promise<void> {
       apnsKeyId: "DEMO000001",
       adhocDevices: "all",
     };
-    for (const [k, v] of Object.entries(plain)) pulumi(["config", "set", "--stack", STACK, k, "--", v], { quiet: true });
+    for (const [k, v] of Object.entries(plain)) await pulumi(["config", "set", "--stack", STACK, k, "--", v], { quiet: true });
     // Keys as files (mode 0600), not stack config: see examples/quickstart/index.ts for why.
     const ascKeyFile = path.join(work, `AuthKey_${sandbox.apiKey.keyId}.p8`);
     fs.writeFileSync(ascKeyFile, sandbox.apiKey.privateKeyPem, { mode: 0o600 });
-    pulumi(["config", "set", "--stack", STACK, "applePrivateKeyFile", "--", ascKeyFile], { quiet: true });
-    pulumi(["config", "set", "--stack", STACK, "apnsP8File", "--", apnsP8File], { quiet: true });
+    await pulumi(["config", "set", "--stack", STACK, "applePrivateKeyFile", "--", ascKeyFile], { quiet: true });
+    await pulumi(["config", "set", "--stack", STACK, "apnsP8File", "--", apnsP8File], { quiet: true });
     await ensureDemoDevice(sandbox);
 
     if (destroy) {
       // The push key is protected (deleting it breaks push in production); the demo says it may go.
-      pulumi(["config", "set", "--stack", STACK, "allowPushKeyDelete", "true"], { quiet: true });
-      pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
-      pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK]);
+      await pulumi(["config", "set", "--stack", STACK, "allowPushKeyDelete", "true"], { quiet: true });
+      await pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
+      await pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK]);
       console.log("\nDestroyed. The sealed credentials stay in .appsigning/store as retired versions.");
       return;
     }
-    pulumi(["up", "--yes", "--stack", STACK]);
+    await pulumi(["up", "--yes", "--stack", STACK]);
     console.log("\nStack outputs:");
-    pulumi(["stack", "output", "--stack", STACK, "--json"]);
+    await pulumi(["stack", "output", "--stack", STACK, "--json"]);
     console.log("\nappsigning list:");
     const list = spawnSync(process.execPath, [path.join(root, "dist/provider/cli/main.js"), "list", "--store", `file://${path.join(work, "store")}`], { env, stdio: "inherit" });
     if (list.status !== 0) throw new Error("appsigning list failed");

@@ -40,7 +40,7 @@ export interface KeystoreArgs {
   keySize?: pulumi.Input<2048 | 4096>;
   /** Default: 10000 days (Play requires the validity to end after 2033-10-22). */
   validityYears?: pulumi.Input<number>;
-  /** Default "PKCS12". */
+  /** Default "PKCS12". With import: checked against the file when given, the file's own format otherwise. */
   format?: pulumi.Input<KeystoreFormat>;
   /** Bring an existing keystore instead of generating one. */
   import?: pulumi.Input<KeystoreImport>;

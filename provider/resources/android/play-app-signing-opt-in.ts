@@ -146,28 +146,25 @@ export function optInExport(input: OptInExportInput): PepkExport {
     }),
   );
 
+  const register =
+    "Register the new upload key: where Play Console asks for an upload key certificate, upload the upload certificate " +
+    `(output uploadCertificatePem saved as upload_certificate.pem; SHA-256 ${input.uploadSha256}). ` +
+    `From then on sign uploads with the upload keystore (appsigning fetch ${shellWord(input.uploadVaultName)}); ` +
+    "the app-signing keystore stays sealed in the store, untouched, as the backup of the key Google now holds.";
   const steps: string[] = [];
   for (const step of pepk.steps.map((s) => s.replace(/^\d+\.\s+/, ""))) {
     if (step.startsWith("Write the app-signing keystore")) {
-      steps.push(
-        `${step} Run:\n   ${fetchCommand}\n   It also writes ${propertiesPath}: storePassword and keyPassword there are what pepk asks for.`,
-      );
+      steps.push(`${step} Run:\n   ${fetchCommand}\n   It also writes ${propertiesPath}: storePassword and keyPassword there are what pepk asks for.`);
     } else if (step.startsWith("Delete ")) {
-      steps.push(
-        "Register the new upload key: where Play Console asks for an upload key certificate, upload the upload certificate " +
-          `(output uploadCertificatePem saved as upload_certificate.pem; SHA-256 ${input.uploadSha256}). ` +
-          `From then on sign uploads with the upload keystore (appsigning fetch ${shellWord(input.uploadVaultName)}); ` +
-          "the app-signing keystore stays sealed in the store, untouched, as the backup of the key Google now holds.",
-      );
-      steps.push(step.replace(` and ${outputPath} from this machine:`, `, ${outputPath} and ${propertiesPath} from this machine:`));
+      // Registering the upload key belongs before the clean-up, on the same console page.
+      steps.push(register, step.replace(` and ${outputPath} from this machine:`, `, ${outputPath} and ${propertiesPath} from this machine:`));
     } else {
       steps.push(step);
     }
   }
-  if (!steps.some((s) => s.includes(fetchCommand))) {
-    // pepkInstructions words its steps differently: keep the fetch, first.
-    steps.unshift(`Fetch the app-signing keystore to ${keystorePath}:\n   ${fetchCommand}`);
-  }
+  // Should pepkInstructions word its steps differently, neither the fetch nor the upload key is lost.
+  if (!steps.some((s) => s.includes(fetchCommand))) steps.unshift(`Fetch the app-signing keystore to ${keystorePath}:\n   ${fetchCommand}`);
+  if (!steps.includes(register)) steps.push(register);
   return {
     scheme: pepk.scheme,
     command: pepk.command,
