@@ -12,19 +12,30 @@
  *   pulumi config set storeUrl s3://acme-signing/prod?region=eu-west-1
  *   pulumi config set storeKms awskms://alias/app-signing?region=eu-west-1
  *   pulumi config set applicationId com.acme.app
- *   pulumi config set --secret legacyKeystore "$(base64 -w0 legacy.jks)"
- *   pulumi config set --secret legacyStorePassword
- *   pulumi config set --secret legacyKeyPassword          # JKS only, when the key has its own password
+ *   pulumi config set legacyKeystoreFile ./legacy.jks
+ *   export LEGACY_STORE_PASSWORD=...                       # from your password manager or CI secrets
+ *   export LEGACY_KEY_PASSWORD=...                         # JKS only, when the key has its own password
  *   pulumi config set legacyAlias my-key-alias
  *   pulumi config set encryptionPublicKeyFile ./encryption_public_key.pem   # from Play Console
  *   #   (older consoles: pulumi config set encryptionKeyHex <the 136 hex characters after --encryptionkey=>)
  *   pulumi up
  *   pulumi stack output uploadCertificatePem > upload_certificate.pem
  *   pulumi stack output pepkSteps --json
+ *
+ * The keystore and its passwords come from a file and the environment, not stack config: Pulumi
+ * copies a stack's whole config into the state of its dynamic-provider resource, so secrets there
+ * would sit in state (encrypted). Read here, they reach the Keystore as secret inputs, which keep
+ * only digests in state; after `pulumi up` the keystore's home is the store.
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as signing from "pulumi-appsigning";
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`Set ${name} (the legacy keystore's password) in the environment before pulumi up.`);
+  return value;
+}
 
 const cfg = new pulumi.Config();
 const store = { url: cfg.require("storeUrl"), kms: cfg.require("storeKms") };
@@ -35,9 +46,9 @@ const optIn = new signing.android.PlayAppSigningOptIn("optin", {
   applicationId: cfg.get("applicationId") ?? "com.acme.app",
   appSigning: {
     import: {
-      keystore: cfg.requireSecret("legacyKeystore"),
-      storePassword: cfg.requireSecret("legacyStorePassword"),
-      keyPassword: cfg.getSecret("legacyKeyPassword"),
+      keystore: pulumi.secret(fs.readFileSync(cfg.require("legacyKeystoreFile")).toString("base64")),
+      storePassword: pulumi.secret(requireEnv("LEGACY_STORE_PASSWORD")),
+      keyPassword: process.env.LEGACY_KEY_PASSWORD ? pulumi.secret(process.env.LEGACY_KEY_PASSWORD) : undefined,
     },
     alias: cfg.require("legacyAlias"),
     allowDelete: cfg.getBoolean("allowDelete") ?? false,

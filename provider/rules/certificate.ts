@@ -45,7 +45,7 @@ export function decideCertificateDiff(olds: CertificateDiffState, news: Certific
     .updateOn("revokeOnDelete", olds.revokeOnDelete, news.revokeOnDelete)
     .updateOn("certificateLimit", olds.certificateLimit, news.certificateLimit);
 
-  if (b.replacing && !news.importDigest) {
+  if (b.replacingCertainly && !news.importDigest) {
     // The new certificate needs a slot. The old one still holds one unless it is gone or expired.
     const limit = news.certificateLimit ?? DEFAULT_CERTIFICATE_LIMIT;
     const oldHoldsSlot = olds.appleState === "ACTIVE" && !!olds.expiresAt && Date.parse(olds.expiresAt) > now.getTime();

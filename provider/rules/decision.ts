@@ -8,11 +8,16 @@ export interface DiffDecision {
   changes: boolean;
   /** Input names whose change forces a replacement (what Pulumi shows next to "replace"). */
   replaces: string[];
+  /**
+   * The replacements that are certain. The others depend on values unknown until apply (preview);
+   * guards act on certain ones only, and the engine asks again with the real values at apply time.
+   */
+  certainReplaces: string[];
   deleteBeforeReplace?: boolean;
   reasons: string[];
 }
 
-export const NO_CHANGE: DiffDecision = { changes: false, replaces: [], reasons: [] };
+export const NO_CHANGE: DiffDecision = { changes: false, replaces: [], certainReplaces: [], reasons: [] };
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
@@ -34,6 +39,7 @@ function normalize(v: unknown): unknown {
 
 export class DecisionBuilder {
   private replaces = new Set<string>();
+  private certain = new Set<string>();
   private updates = new Set<string>();
   private reasons: string[] = [];
   private dbr = false;
@@ -45,6 +51,7 @@ export class DecisionBuilder {
       this.reasons.push(`${field} is not known until apply and may change: ${why}`);
     } else if (!same(olds, news)) {
       this.replaces.add(field);
+      this.certain.add(field);
       this.reasons.push(`${field} changed: ${why}`);
     }
     return this;
@@ -62,6 +69,7 @@ export class DecisionBuilder {
   /** A replacement forced by the credential's own condition (expiry, revocation), not an input. */
   replaceBecause(field: string, reason: string): this {
     this.replaces.add(field);
+    this.certain.add(field);
     this.reasons.push(reason);
     return this;
   }
@@ -76,11 +84,17 @@ export class DecisionBuilder {
     return this.replaces.size > 0;
   }
 
+  /** A replacement that does not hang on values unknown in preview. */
+  get replacingCertainly(): boolean {
+    return this.certain.size > 0;
+  }
+
   build(): DiffDecision {
     const replaces = [...this.replaces];
     return {
       changes: replaces.length > 0 || this.updates.size > 0,
       replaces,
+      certainReplaces: [...this.certain],
       ...(this.dbr && replaces.length > 0 ? { deleteBeforeReplace: true } : {}),
       reasons: this.reasons,
     };

@@ -48,7 +48,8 @@ export function decideKeystoreDiff(olds: KeystoreKeyInputs, news: KeystoreKeyInp
     .updateOn("exposeSecrets", olds.exposeSecrets, news.exposeSecrets);
   const decision = b.build();
   if (decision.replaces.length > 0) {
-    guardKeystoreReplacement(olds, news, decision.reasons);
+    // A value unknown in preview may not change at all: the guard acts once it is known.
+    if (decision.certainReplaces.length > 0) guardKeystoreReplacement(olds, news, decision.reasons);
     if ((olds.role ?? "upload") === "upload") decision.reasons.push(`upload key replaced: ${UPLOAD_KEY_RESET_NOTE}`);
   }
   return decision;

@@ -33,7 +33,8 @@ export function decidePushKeyDiff(olds: PushKeyDiffState, news: PushKeyDiffState
     .updateOn("allowReplace", olds.allowReplace, news.allowReplace)
     .updateOn("allowDelete", olds.allowDelete, news.allowDelete);
   const decision = b.build();
-  if (decision.replaces.length > 0 && news.allowReplace !== true) {
+  // A value unknown in preview may not change at all: the guard acts when it is known (at apply, diff runs again).
+  if (decision.certainReplaces.length > 0 && news.allowReplace !== true) {
     throw new GuardedChange(`Refusing to replace push key ${olds.keyId} of team ${olds.teamId} (${decision.reasons.join("; ")}): ${CONSEQUENCE}.`, {
       field: "allowReplace",
       remedy: "Undo the change, or set allowReplace: true once the apps' servers are ready for the new key.",

@@ -146,8 +146,10 @@ describe("push key diff and guards", () => {
   test("with allowReplace the replacement goes ahead", () => {
     expect(decidePushKeyDiff(base, { ...base, keyId: "KEY7654321", allowReplace: true }).replaces).toEqual(["keyId"]);
   });
-  test("an unknown .p8 in preview is a possible replacement, so it is guarded too", () => {
-    expect(() => decidePushKeyDiff(base, { ...base, p8Digest: UNKNOWN })).toThrow(GuardedChange);
+  test("an unknown .p8 in preview is shown as a possible replacement; the guard waits for the real value", () => {
+    const d = decidePushKeyDiff(base, { ...base, p8Digest: UNKNOWN });
+    expect(d.replaces).toEqual(["p8"]);
+    expect(d.certainReplaces).toEqual([]);
   });
   test("deleting needs allowDelete, and the error says revocation breaks production", () => {
     expect(() => guardPushKeyDeletion(base)).toThrow(/breaks production/);

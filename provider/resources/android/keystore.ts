@@ -189,7 +189,7 @@ async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dy
     guardKeystoreReplacement(keyInputs(olds), keyInputs(news), reasons);
     return { changes: true, replaces: ["vaultState"], deleteBeforeReplace: false };
   }
-  logReasons(`android.Keystore ${news.name}`, decision.reasons);
+  logReasons(`android.Keystore ${isUnknown(news.name) ? olds.name : news.name}`, decision.reasons);
   return { changes: decision.changes, replaces: decision.replaces, deleteBeforeReplace: decision.deleteBeforeReplace };
 }
 

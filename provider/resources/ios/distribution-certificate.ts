@@ -130,7 +130,7 @@ function diffState(o: Partial<Outputs>) {
 
 async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
   const decision = decideCertificateDiff(diffState(olds), diffState(news), new Date(Date.now() + (olds.appleClockSkewMs ?? 0)));
-  logReasons(`ios.DistributionCertificate ${news.name}`, decision.reasons);
+  logReasons(`ios.DistributionCertificate ${isUnknown(news.name) ? olds.name : news.name}`, decision.reasons);
   return { changes: decision.changes, replaces: decision.replaces, deleteBeforeReplace: decision.deleteBeforeReplace };
 }
 

@@ -181,7 +181,7 @@ async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dy
     decision.changes = true;
     decision.reasons.push("a different .mobileprovision was given");
   }
-  logReasons(`ios.ProvisioningProfile ${news.name}`, decision.reasons);
+  logReasons(`ios.ProvisioningProfile ${isUnknown(news.name) ? olds.name : news.name}`, decision.reasons);
   return { changes: decision.changes, replaces: decision.replaces };
 }
 

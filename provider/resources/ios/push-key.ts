@@ -102,7 +102,7 @@ const state = (o: Partial<Outputs>) => ({ teamId: o.teamId, keyId: o.keyId, p8Di
 
 async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
   const decision = decidePushKeyDiff(state(olds), state(news));
-  logReasons(`ios.PushKey ${news.name}`, decision.reasons);
+  logReasons(`ios.PushKey ${isUnknown(news.name) ? olds.name : news.name}`, decision.reasons);
   return { changes: decision.changes, replaces: decision.replaces };
 }
 
