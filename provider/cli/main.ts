@@ -60,6 +60,11 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `appsigning list | head`: a reader that stops early is not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? EXIT_OK);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
