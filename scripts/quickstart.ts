@@ -17,9 +17,10 @@ import * as path from "path";
 import { startSandbox } from "../sandbox";
 
 const root = path.resolve(__dirname, "../..");
-const work = path.join(root, ".appsigning");
+// Where the demo keeps its state; tests point it elsewhere.
+const work = path.resolve(process.env.APPSIGNING_QUICKSTART_HOME ?? path.join(root, ".appsigning"));
 const program = path.join(root, "examples/quickstart");
-const STACK = "quickstart";
+const STACK = process.env.APPSIGNING_QUICKSTART_STACK ?? "quickstart";
 
 function pulumiBin(): string {
   const out = spawnSync("bash", [path.join(root, "scripts/pulumi-cli.sh"), "--print-path"], { stdio: ["ignore", "pipe", "inherit"] });
