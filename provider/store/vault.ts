@@ -59,6 +59,23 @@ const CREDENTIALS = "credentials";
 const LEASES = ".leases";
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 
+/**
+ * AWS backends per location, for the life of the process (a provider process lives for one
+ * deployment): resources open the vault once per operation, and a fresh backend each time meant a
+ * new SDK client (no connection reuse) and a GetBucketVersioning call per resource.
+ */
+const awsBackends = new Map<string, S3Blobs | KmsKeys>();
+
+function shared<T extends S3Blobs | KmsKeys>(location: object, make: () => T): T {
+  const key = JSON.stringify(location);
+  let backend = awsBackends.get(key) as T | undefined;
+  if (!backend) {
+    backend = make();
+    awsBackends.set(key, backend);
+  }
+  return backend;
+}
+
 export function contextOf(id: BlobIdentity): Record<string, string> {
   return { "appsigning:name": id.name, "appsigning:kind": id.kind, "appsigning:scope": id.scope };
 }
@@ -87,8 +104,8 @@ export class Vault {
   static open(config: StoreConfig, options: VaultOptions = {}): Vault {
     const blobLoc = parseBlobUrl(config?.url);
     const keyLoc = parseKeyUrl(config?.kms);
-    const blobs = blobLoc.kind === "s3" ? new S3Blobs(blobLoc) : new FileBlobs(blobLoc.dir);
-    const keys = keyLoc.kind === "awskms" ? new KmsKeys(keyLoc) : new PassphraseKeys();
+    const blobs = blobLoc.kind === "s3" ? shared(blobLoc, () => new S3Blobs(blobLoc)) : new FileBlobs(blobLoc.dir);
+    const keys = keyLoc.kind === "awskms" ? shared(keyLoc, () => new KmsKeys(keyLoc)) : new PassphraseKeys();
     return new Vault(blobs, keys, options);
   }
 
