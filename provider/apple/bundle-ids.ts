@@ -4,7 +4,7 @@
  */
 import { AppleApiError } from "../errors";
 import type { AppleClient } from "./client";
-import type { BundleId, BundleIdPlatform, DocumentOne, ResourceObject } from "./types";
+import type { BundleId, BundleIdPlatform, DocumentMany, DocumentOne, ResourceObject } from "./types";
 
 interface BundleIdAttributes {
   identifier: string;
@@ -25,6 +25,16 @@ export async function listBundleIds(client: AppleClient, filter: { identifier?: 
     "filter[platform]": filter.platform,
   });
   return data.map(toBundleId);
+}
+
+/**
+ * Every bundle ID of the team when one page holds them all (up to the client's page size, 200);
+ * undefined when there are more pages, so a caller looks identifiers up one by one instead.
+ */
+export async function listBundleIdsIfOnePage(client: AppleClient): Promise<BundleId[] | undefined> {
+  const page = await client.request<DocumentMany<BundleIdAttributes>>("GET", "/v1/bundleIds", { query: { limit: client.pageLimit } });
+  if (!page || page.links?.next) return undefined;
+  return page.data.map(toBundleId);
 }
 
 /** The bundle ID whose identifier is exactly `identifier`, or undefined. */
@@ -52,12 +62,17 @@ export async function createBundleId(
   return "data" in result ? toBundleId(result.data) : result;
 }
 
-/** The bundle ID for `identifier`, registering it when the team has none. */
+/**
+ * The bundle ID for `identifier`, registering it when the team has none. `knownAbsent`: the caller
+ * has just listed the team's bundle IDs without it, so the look-up is skipped (a registration that
+ * happened since is still found, through Apple's 409).
+ */
 export async function ensureBundleId(
   client: AppleClient,
   input: { identifier: string; name: string; platform: BundleIdPlatform },
+  opts: { knownAbsent?: boolean } = {},
 ): Promise<BundleId> {
-  const found = await findBundleId(client, input.identifier);
+  const found = opts.knownAbsent ? undefined : await findBundleId(client, input.identifier);
   if (found) return found;
   try {
     return await createBundleId(client, input);

@@ -151,6 +151,34 @@ export class Vault {
     return { name: id.name, version: out.version, etag: out.etag, location: this.location };
   }
 
+  /**
+   * Seals and writes a bundle under a name expected to be new, in one write when it is: create-only
+   * first; only when the name is taken is its current header read and shown to `mayReplace`, which
+   * throws to refuse (e.g. another owner's credential) or returns to replace exactly that version
+   * (e.g. this resource's own earlier one). The same outcome as `head` then `put`, one read fewer.
+   */
+  async create(
+    id: BlobIdentity,
+    bundle: Bundle,
+    opts: { state?: BlobState; meta?: BlobMeta; mayReplace: (current: BlobListing) => void },
+  ): Promise<BlobRef> {
+    const key = this.key(id.name);
+    await this.warnIfUnversioned();
+    // The sealed body is bound to the name, kind and scope, not to a version: one sealing serves both writes.
+    const body = await seal(bundle, contextOf(id), opts.state ?? "active", opts.meta ?? {}, this.keys);
+    let out: { etag: string; version: string };
+    try {
+      out = await this.blobs.write(key, body, { ifNoneMatch: "*" });
+    } catch (err) {
+      if (!(err instanceof WriteConflict)) throw err;
+      const current = await this.head(id.name);
+      if (!current) throw err;
+      opts.mayReplace(current);
+      out = await this.blobs.write(key, body, { ifMatch: current.etag });
+    }
+    return { name: id.name, version: out.version, etag: out.etag, location: this.location };
+  }
+
   /** Opens a blob (the current version, or a given one). */
   async get(id: BlobIdentity, opts: { version?: string } = {}): Promise<{ bundle: Bundle; header: SealedHeader; version: string; etag: string }> {
     const key = this.key(id.name);

@@ -16,7 +16,7 @@ import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
 import { lazyProvider } from "../lazy-provider";
-import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../common";
+import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
 import { recall, stash } from "../secret-inputs";
 
 export interface KeystoreImport {
@@ -209,13 +209,6 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
   const vault = Vault.open(inputs.store);
   const id = identity(inputs);
   const m = material(inputs);
-  const head = await vault.head(id.name);
-  if (head && head.state !== "retired" && head.meta.owner !== inputs.owner) {
-    throw new WriteConflict(`The store ${vault.location} already holds a keystore named "${inputs.name}", created by ${String(head.meta.owner)}`, {
-      field: "name",
-      remedy: "Give this resource another name (input `name`), or import that keystore. The existing keystore is not touched.",
-    });
-  }
   const meta = {
     role: inputs.role,
     alias: m.alias,
@@ -230,9 +223,16 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
   };
   // A keystore already sealed under this name by this same resource (a replacement, or a create
   // that crashed after sealing) becomes an earlier version, still readable; nothing is lost.
-  const ref = await vault.put(id, { keystore: m.file, storePassword: m.storePassword, keyPassword: m.keyPassword, alias: m.alias }, {
-    expect: head ? { etag: head.etag } : "absent",
+  const ref = await vault.create(id, { keystore: m.file, storePassword: m.storePassword, keyPassword: m.keyPassword, alias: m.alias }, {
     meta,
+    mayReplace: (head) => {
+      if (head.state !== "retired" && head.meta.owner !== inputs.owner) {
+        throw new WriteConflict(`The store ${vault.location} already holds a keystore named "${inputs.name}", created by ${String(head.meta.owner)}`, {
+          field: "name",
+          remedy: "Give this resource another name (input `name`), or import that keystore. The existing keystore is not touched.",
+        });
+      }
+    },
   });
   if (inputs.role === "upload") {
     console.log(`android.Keystore ${inputs.name}: upload certificate SHA-256 ${meta.sha256}. Register it in Play Console (for an existing app: App integrity > Request upload key reset).`);
@@ -277,51 +277,37 @@ async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResu
 }
 
 async function update(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult<Outputs>> {
-  const from = Vault.open(olds.store);
-  const to = Vault.open(news.store);
-  const oldId = identity(olds);
   const newId = identity(news);
-  const sealed = await from.get(oldId, { version: olds.vaultVersion });
-  const moved = to.location !== from.location || oldId.name !== newId.name || oldId.scope !== newId.scope;
-  const meta = { ...sealed.header.meta, role: news.role, owner: news.owner };
-  let version = olds.vaultVersion;
-  const needsWrite = moved || olds.role !== news.role;
-  if (needsWrite) {
-    const head = await to.head(newId.name);
-    if (head && head.state !== "retired" && head.meta.owner !== news.owner) {
-      throw new WriteConflict(`The store ${to.location} already holds a keystore named "${news.name}", created by ${String(head.meta.owner)}`, {
-        field: "name",
-        remedy: "Choose another name. Nothing was changed.",
-      });
-    }
-    // Re-seal the same keystore under its new identity; the old location keeps its versions.
-    const ref = await to.put(newId, sealed.bundle, { expect: head ? { etag: head.etag } : "absent", meta });
-    version = ref.version;
-    if (moved) await from.retire(oldId, { movedTo: `${to.location}#${newId.name}` });
+  // The same keystore, re-sealed when its store, name, application or role changes.
+  const { version, location } = await moveSealed(
+    { store: olds.store, id: identity(olds), version: olds.vaultVersion },
+    { store: news.store, id: newId, owner: news.owner, ...(olds.role !== news.role ? { meta: { role: news.role } } : {}) },
+  );
+  let exposed = {};
+  if (news.exposeSecrets) {
+    const b = (await Vault.open(news.store).get(newId, { version })).bundle;
+    exposed = { keystoreBase64: (b.keystore as Buffer).toString("base64"), storePassword: String(b.storePassword), keyPassword: String(b.keyPassword) };
   }
-  const b = sealed.bundle;
   const outs: Outputs = {
     ...olds,
     ...news,
     vaultName: newId.name,
     vaultVersion: version,
-    storeLocation: to.location,
+    storeLocation: location,
     vaultState: "active",
     keystoreBase64: undefined,
     storePassword: undefined,
     keyPassword: undefined,
-    ...(news.exposeSecrets ? { keystoreBase64: (b.keystore as Buffer).toString("base64"), storePassword: String(b.storePassword), keyPassword: String(b.keyPassword) } : {}),
+    ...exposed,
   };
   return { outs: plain(outs) };
 }
 
 async function remove(_id: string, props: Outputs): Promise<void> {
-  const vault = Vault.open(props.store);
-  const head = await vault.head(props.vaultName);
   // Superseded by a replacement (a newer version under the same name): nothing to retire.
-  if (!head || head.state === "retired" || head.version !== props.vaultVersion) return;
-  guardKeystoreDeletion(keyInputs(props));
-  await vault.retire(identity(props), { reason: "deleted by pulumi", lastOwner: props.owner });
+  await retireIfCurrent(props.store, identity(props), props.vaultVersion, { reason: "deleted by pulumi", lastOwner: props.owner }, () =>
+    guardKeystoreDeletion(keyInputs(props)),
+  );
 }
 
 export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, read, update, delete: remove };

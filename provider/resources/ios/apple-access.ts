@@ -59,9 +59,23 @@ export function checkAppleAccess(apple: AppleAccess | undefined, fail: Failures)
   return { ...apple, privateKey: stash(pem) };
 }
 
-// Per provider process: clients (so tokens are reused) and API keys read back from vaults.
+// Per provider process: clients (so tokens are reused) and API keys read back from vaults. Keys are
+// kept as promises, so resources that start together share one seal or one read (and one KMS call)
+// instead of racing: two first seals would both find the name absent, and one write would fail.
 const clients = new Map<string, AppleClient>();
-const apiKeys = new Map<string, string>();
+const apiKeys = new Map<string, Promise<string>>();
+const sealedKeys = new Map<string, Promise<void>>();
+
+function once<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = make();
+    cache.set(key, p);
+    // A failure is not cached: the next resource tries again.
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
 
 /** Where Apple calls are counted: APPSIGNING_CALL_LOG gets one line per call (for the benchmark). */
 function counter(): CallCounts {
@@ -92,21 +106,20 @@ function clientFor(apple: AppleAccess, privateKey: string): AppleClient {
 export async function appleClientForInputs(apple: AppleAccess, vault: Vault): Promise<AppleClient> {
   const pem = recall(apple.privateKey, "apple.privateKey");
   const id = apiKeyId(apple);
-  if (!apiKeys.has(id.name)) {
+  await once(sealedKeys, `${vault.location}#${id.name}#${apple.privateKey}`, async () => {
     const head = await vault.head(id.name);
     if (!head || head.state === "retired" || head.meta.digest !== apple.privateKey) {
       await vault.put(id, { privateKey: pem }, { expect: head ? { etag: head.etag } : "absent", meta: { issuerId: apple.issuerId, keyId: apple.keyId, digest: apple.privateKey } });
     }
-    apiKeys.set(id.name, pem);
-  }
+  });
+  if (!apiKeys.has(id.name)) apiKeys.set(id.name, Promise.resolve(pem));
   return clientFor(apple, pem);
 }
 
 /** For read/delete: the key sealed by an earlier create. */
 export async function appleClientFromVault(apple: AppleAccess, store: StoreConfig): Promise<AppleClient> {
   const id = apiKeyId(apple);
-  let pem = apiKeys.get(id.name);
-  if (!pem) {
+  const pem = await once(apiKeys, id.name, async () => {
     const sealed = await Vault.open(store).get(id).catch((err) => {
       throw new InvalidCredentialInput(`The App Store Connect API key ${apple.keyId} is not readable from the store (${(err as Error).message.split("\n")[0]})`, {
         field: "apple.privateKey",
@@ -114,8 +127,7 @@ export async function appleClientFromVault(apple: AppleAccess, store: StoreConfi
         cause: err,
       });
     });
-    pem = String(sealed.bundle.privateKey);
-    apiKeys.set(id.name, pem);
-  }
+    return String(sealed.bundle.privateKey);
+  });
   return clientFor(apple, pem);
 }

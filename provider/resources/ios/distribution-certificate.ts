@@ -20,7 +20,7 @@ import type { SlotHolder } from "../../rules/limits";
 import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
-import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../common";
+import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
@@ -136,6 +136,8 @@ async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dy
 
 /** Which of Apple's certificates this store holds the key of, and under which name. */
 async function slotHolders(vault: Vault, teamId: string, certs: Certificate[], exceptId?: string): Promise<SlotHolder[]> {
+  // No other certificate at Apple: no slot holder to name, and no listing of the store to make.
+  if (certs.every((c) => c.id === exceptId)) return [];
   const held = await vault.list(`ios/${teamId}/certificates/`);
   return certs
     .filter((c) => c.id !== exceptId)
@@ -284,38 +286,24 @@ async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResu
 }
 
 async function update(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult<Outputs>> {
-  const from = Vault.open(olds.store);
-  const to = Vault.open(news.store);
-  const oldId = identity(olds);
+  await appleClientForInputs(news.apple, Vault.open(news.store));
   const newId = identity(news);
-  await appleClientForInputs(news.apple, to);
-  let version = olds.vaultVersion;
-  if (from.location !== to.location || oldId.name !== newId.name) {
-    // Re-seal the same key and certificate under the new location; no Apple call.
-    const sealed = await from.get(oldId, { version: olds.vaultVersion });
-    const head = await to.head(newId.name);
-    if (head && head.state !== "retired" && head.meta.owner !== news.owner) {
-      throw new WriteConflict(`The store ${to.location} already holds a certificate named "${news.name}", created by ${String(head.meta.owner)}`, { field: "name" });
-    }
-    const ref = await to.put(newId, sealed.bundle, { expect: head ? { etag: head.etag } : "absent", meta: { ...sealed.header.meta, owner: news.owner } });
-    await from.retire(oldId, { movedTo: `${to.location}#${newId.name}` });
-    version = ref.version;
-  }
-  return { outs: plain({ ...olds, ...news, vaultName: newId.name, vaultVersion: version, storeLocation: to.location }) };
+  // Same key and certificate under the new location; no Apple call.
+  const { version, location } = await moveSealed(
+    { store: olds.store, id: identity(olds), version: olds.vaultVersion },
+    { store: news.store, id: newId, owner: news.owner },
+  );
+  return { outs: plain({ ...olds, ...news, vaultName: newId.name, vaultVersion: version, storeLocation: location }) };
 }
 
 async function remove(_id: string, props: Outputs): Promise<void> {
-  const vault = Vault.open(props.store);
   // Deleting is not revoking (DESIGN.md rule 4): Apple is touched only with revokeOnDelete.
   if (props.revokeOnDelete && props.appleState === "ACTIVE") {
     const apple = await appleClientFromVault(props.apple, props.store);
     await revokeCertificate(apple, props.certificateId);
     console.log(`ios.DistributionCertificate ${props.name}: revoked certificate ${props.certificateId} at Apple (revokeOnDelete)`);
   }
-  const head = await vault.head(props.vaultName);
-  if (head && head.state !== "retired" && head.version === props.vaultVersion) {
-    await vault.retire(identity(props), { reason: "deleted by pulumi", certificateId: props.certificateId });
-  }
+  await retireIfCurrent(props.store, identity(props), props.vaultVersion, { reason: "deleted by pulumi", certificateId: props.certificateId });
 }
 
 export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, read, update, delete: remove };

@@ -7,7 +7,7 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { createProfile, deleteProfile, ensureBundleId, findBundleId, getProfile, listDevices, listProfiles } from "../../apple";
+import { createProfile, deleteProfile, getProfile, listProfiles } from "../../apple";
 import type { AppleClient, Profile, ProfileType } from "../../apple";
 import { InvalidCredentialInput, WriteConflict } from "../../errors";
 import { parseMobileprovision } from "../../formats/mobileprovision";
@@ -19,10 +19,11 @@ import type { AppleProfileState } from "../../rules/profile";
 import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
-import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../common";
+import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
+import { bundleIdFor, enabledDevices } from "./apple-lookups";
 import type { AppleAccess, AppleAccessArgs } from "./apple-access";
 import { DistributionCertificate } from "./distribution-certificate";
 import type { CertificateRef } from "./distribution-certificate";
@@ -188,7 +189,7 @@ async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dy
 async function deviceIds(apple: AppleClient, inputs: Inputs): Promise<string[]> {
   if (!WITH_DEVICES.includes(inputs.type)) return [];
   const platform = inputs.type.startsWith("MAC") ? "MAC_OS" : "IOS";
-  const devices = await listDevices(apple, { platform, status: "ENABLED" });
+  const devices = await enabledDevices(apple, platform);
   if (inputs.devices === "all") return devices.map((d) => d.id);
   const missing = inputs.devices.filter((u) => !devices.some((d) => d.udid.toLowerCase() === u.toLowerCase()));
   if (missing.length > 0) {
@@ -242,9 +243,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
     }
     profile = found;
   } else {
-    const bundle = inputs.createBundleId
-      ? await ensureBundleId(apple, { identifier: inputs.bundleId, name: inputs.bundleId.replace(/[^A-Za-z0-9 ]/g, " "), platform: "IOS" })
-      : await findBundleId(apple, inputs.bundleId);
+    const bundle = await bundleIdFor(apple, { identifier: inputs.bundleId, name: inputs.bundleId.replace(/[^A-Za-z0-9 ]/g, " "), platform: "IOS" }, inputs.createBundleId);
     if (!bundle) {
       throw new InvalidCredentialInput(`Team ${inputs.apple.teamId} has no bundle ID ${inputs.bundleId}`, {
         field: "bundleId",
@@ -298,20 +297,13 @@ async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResu
 }
 
 async function update(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult<Outputs>> {
-  const from = Vault.open(olds.store);
-  const to = Vault.open(news.store);
-  await appleClientForInputs(news.apple, to);
-  const oldId = identity(olds);
+  await appleClientForInputs(news.apple, Vault.open(news.store));
   const newId = identity(news);
-  let version = olds.vaultVersion;
-  if (from.location !== to.location || oldId.name !== newId.name) {
-    const sealed = await from.get(oldId, { version: olds.vaultVersion });
-    const head = await to.head(newId.name);
-    const ref = await to.put(newId, sealed.bundle, { expect: head ? { etag: head.etag } : "absent", meta: { ...sealed.header.meta, owner: news.owner } });
-    await from.retire(oldId, { movedTo: `${to.location}#${newId.name}` });
-    version = ref.version;
-  }
-  return { outs: plain({ ...olds, ...news, vaultName: newId.name, vaultVersion: version, storeLocation: to.location }) };
+  const { version, location } = await moveSealed(
+    { store: olds.store, id: identity(olds), version: olds.vaultVersion },
+    { store: news.store, id: newId, owner: news.owner },
+  );
+  return { outs: plain({ ...olds, ...news, vaultName: newId.name, vaultVersion: version, storeLocation: location }) };
 }
 
 async function remove(_id: string, props: Outputs): Promise<void> {
@@ -319,11 +311,7 @@ async function remove(_id: string, props: Outputs): Promise<void> {
     const apple = await appleClientFromVault(props.apple, props.store);
     await deleteProfile(apple, props.profileId);
   }
-  const vault = Vault.open(props.store);
-  const head = await vault.head(props.vaultName);
-  if (head && head.state !== "retired" && head.version === props.vaultVersion) {
-    await vault.retire(identity(props), { reason: "deleted by pulumi", profileId: props.profileId });
-  }
+  await retireIfCurrent(props.store, identity(props), props.vaultVersion, { reason: "deleted by pulumi", profileId: props.profileId });
 }
 
 export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, read, update, delete: remove };

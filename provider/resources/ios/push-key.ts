@@ -13,7 +13,7 @@ import { decidePushKeyDiff, guardPushKeyDeletion } from "../../rules/push-key";
 import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
-import { checkFailures, defaultVaultName, logReasons, ownerOf, plain } from "../common";
+import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 
@@ -117,17 +117,17 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
   if (otherKeys.length >= PUSH_KEY_LIMIT) {
     throw pushKeyLimitError(inputs.teamId, otherKeys.map((k) => ({ id: String(k.meta.keyId), storeName: k.name, owner: String(k.meta.owner) })));
   }
-  const head = await vault.head(id.name);
-  if (head && head.state !== "retired" && head.meta.owner !== inputs.owner) {
-    throw new WriteConflict(`The store ${vault.location} already holds a push key named "${inputs.name}", created by ${String(head.meta.owner)}`, {
-      field: "name",
-      remedy: "Give this resource another name. Nothing was changed.",
-    });
-  }
   const publicKeyFingerprint = fingerprint(key);
-  const ref = await vault.put(id, { p8: pem, keyId: inputs.keyId, teamId: inputs.teamId }, {
-    expect: head ? { etag: head.etag } : "absent",
+  const ref = await vault.create(id, { p8: pem, keyId: inputs.keyId, teamId: inputs.teamId }, {
     meta: { keyId: inputs.keyId, teamId: inputs.teamId, publicKeyFingerprint, owner: inputs.owner },
+    mayReplace: (head) => {
+      if (head.state !== "retired" && head.meta.owner !== inputs.owner) {
+        throw new WriteConflict(`The store ${vault.location} already holds a push key named "${inputs.name}", created by ${String(head.meta.owner)}`, {
+          field: "name",
+          remedy: "Give this resource another name. Nothing was changed.",
+        });
+      }
+    },
   });
   return {
     id: `${inputs.teamId}/${inputs.keyId}`,
@@ -143,28 +143,19 @@ async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResu
 }
 
 async function update(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult<Outputs>> {
-  const from = Vault.open(olds.store);
-  const to = Vault.open(news.store);
-  const oldId = identity(olds);
   const newId = identity(news);
-  let version = olds.vaultVersion;
-  if (from.location !== to.location || oldId.name !== newId.name) {
-    const sealed = await from.get(oldId, { version: olds.vaultVersion });
-    const head = await to.head(newId.name);
-    const ref = await to.put(newId, sealed.bundle, { expect: head ? { etag: head.etag } : "absent", meta: { ...sealed.header.meta, owner: news.owner } });
-    await from.retire(oldId, { movedTo: `${to.location}#${newId.name}` });
-    version = ref.version;
-  }
-  return { outs: plain({ ...olds, ...news, vaultName: newId.name, vaultVersion: version, storeLocation: to.location }) };
+  const { version, location } = await moveSealed(
+    { store: olds.store, id: identity(olds), version: olds.vaultVersion },
+    { store: news.store, id: newId, owner: news.owner },
+  );
+  return { outs: plain({ ...olds, ...news, vaultName: newId.name, vaultVersion: version, storeLocation: location }) };
 }
 
 async function remove(_id: string, props: Outputs): Promise<void> {
-  const vault = Vault.open(props.store);
-  const head = await vault.head(props.vaultName);
-  if (!head || head.state === "retired" || head.version !== props.vaultVersion) return;
-  guardPushKeyDeletion(state(props));
   // Never revoked at Apple: the API cannot, and revocation breaks push for every app using the key.
-  await vault.retire(identity(props), { reason: "deleted by pulumi", keyId: props.keyId });
+  await retireIfCurrent(props.store, identity(props), props.vaultVersion, { reason: "deleted by pulumi", keyId: props.keyId }, () =>
+    guardPushKeyDeletion(state(props)),
+  );
 }
 
 export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, read, update, delete: remove };
