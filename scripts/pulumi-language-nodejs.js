@@ -33,7 +33,8 @@ const fs = require("fs");
 const path = require("path");
 
 const NODEJS_BAILED = 32; // @pulumi/pulumi/cmd/run: "an actionable message was already shown"
-const HEALTHCHECK_INTERVAL_MS = 5 * 60 * 1000; // same period as the Go host (rpcutil.Healthcheck)
+// Same period as the Go host (rpcutil.Healthcheck); PULUMI_LANGUAGE_NODEJS_HEALTHCHECK_MS overrides it (tests).
+const HEALTHCHECK_INTERVAL_MS = Number(process.env.PULUMI_LANGUAGE_NODEJS_HEALTHCHECK_MS) || 5 * 60 * 1000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Command line (Go `flag` syntax: -name value, -name=value, --name=value; the last positional is the engine address)
