@@ -34,6 +34,17 @@ export function generateRsaKeyPair(): RsaKeyPair {
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
 }
 
+/** generateRsaKeyPair, made on libuv's thread pool so the event loop goes on serving other work. */
+export function generateRsaKeyPairAsync(): Promise<RsaKeyPair> {
+  return new Promise((resolve, reject) =>
+    crypto.generateKeyPair(
+      "rsa",
+      { modulusLength: 2048, publicExponent: 0x10001, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } },
+      (err, publicKey, privateKey) => (err ? reject(err) : resolve({ privateKeyPem: privateKey, publicKeyPem: publicKey })),
+    ),
+  );
+}
+
 /** A PEM CSR for `privateKeyPem`, signed with SHA-256, with the subject Keychain Access would write. */
 export function createCsr(privateKeyPem: string, subject: CsrSubject): string {
   // forge reads PKCS#1 or PKCS#8 PEM only through its own parser; go through Node to accept both.

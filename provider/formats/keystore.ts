@@ -6,7 +6,8 @@
  * Google Play's validity rule (ends after 2033-10-22) is a platform rule and lives in
  * provider/rules/android-validity.ts; callers apply it to `resolveNotAfter(...)` before generating.
  */
-import { generateKeyPairSync, KeyObject, randomBytes } from "crypto";
+import { generateKeyPair, generateKeyPairSync, KeyObject, randomBytes } from "crypto";
+import { promisify } from "util";
 import { InvalidCredentialInput } from "../errors";
 import { isJceks, isJks, readJks, recoverJksKey, writeJks } from "./jks";
 import { buildPkcs12, looksLikePkcs12, parsePkcs12 } from "./pkcs12";
@@ -22,6 +23,8 @@ import {
 
 export type KeystoreFormat = "PKCS12" | "JKS";
 export type AndroidKeySize = 2048 | 4096;
+
+const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** keytool's and the Android docs' `-validity 10000` (about 27 years): meets Play's "25 years or more". */
 export const DEFAULT_VALIDITY_DAYS = 10000;
@@ -103,6 +106,33 @@ export interface WriteKeystoreInput {
 
 /** Generates an RSA key and self-signed SHA256withRSA certificate in a new keystore. */
 export function generateKeystore(input: GenerateKeystoreInput): GeneratedKeystore {
+  const plan = planKeystore(input);
+  // Native key generation: forge's pure-JS RSA is far slower, above all at 4096 bits.
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: plan.keySize, publicExponent: 0x10001 });
+  return buildKeystore(input, plan, privateKey);
+}
+
+/**
+ * generateKeystore, with the RSA key made on libuv's thread pool: the event loop goes on serving
+ * other work meanwhile (a provider process creating many keystores at once uses every core).
+ */
+export async function generateKeystoreAsync(input: GenerateKeystoreInput): Promise<GeneratedKeystore> {
+  const plan = planKeystore(input);
+  const { privateKey } = await generateKeyPairAsync("rsa", { modulusLength: plan.keySize, publicExponent: 0x10001 });
+  return buildKeystore(input, plan, privateKey);
+}
+
+interface KeystorePlan {
+  format: KeystoreFormat;
+  keySize: AndroidKeySize;
+  now: Date;
+  notAfter: Date;
+  storePassword: string;
+  keyPassword: string;
+}
+
+/** Checks the input and settles everything but the key. */
+function planKeystore(input: GenerateKeystoreInput): KeystorePlan {
   const format = input.format ?? "PKCS12";
   if (format !== "PKCS12" && format !== "JKS") {
     throw new InvalidCredentialInput(`The keystore format "${String(format)}" is not supported.`, {
@@ -122,9 +152,11 @@ export function generateKeystore(input: GenerateKeystoreInput): GeneratedKeystor
   const now = input.now ?? new Date();
   const notAfter = resolveNotAfter(input, now);
   const { storePassword, keyPassword } = resolvePasswords(format, input.storePassword, input.keyPassword);
+  return { format, keySize, now, notAfter, storePassword, keyPassword };
+}
 
-  // Native key generation: forge's pure-JS RSA is far slower, above all at 4096 bits.
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: keySize, publicExponent: 0x10001 });
+function buildKeystore(input: GenerateKeystoreInput, plan: KeystorePlan, privateKey: KeyObject): GeneratedKeystore {
+  const { format, now, notAfter, storePassword, keyPassword } = plan;
   const certificateDer = createSelfSignedCertificate({ privateKey, subject: input.dname, notBefore: now, notAfter });
   const file = writeKeystore({ format, alias: input.alias, privateKey, certificates: [certificateDer], storePassword, keyPassword, date: now });
   return { file, format, alias: input.alias, storePassword, keyPassword, ...describeCertificate(certificateDer) };

@@ -72,7 +72,7 @@ export function buildPkcs12(input: BuildPkcs12Input): Buffer {
   const chain = input.certificates.map((der) => forgeCertificateExact(der));
   const options: Record<string, unknown> = { ...ALGORITHM_OPTIONS[input.algorithm] };
   if (input.friendlyName !== undefined) options.friendlyName = input.friendlyName;
-  const asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey, chain, input.password, options);
+  const asn1 = withNativePbkdf2(() => forge.pkcs12.toPkcs12Asn1(forgeKey, chain, input.password, options));
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), "binary");
 }
 
@@ -104,7 +104,7 @@ export function parsePkcs12(file: Buffer, options: ParsePkcs12Options): Pkcs12Co
   let pfx: forge.pkcs12.Pkcs12Pfx;
   const rawCertificates = new WeakMap<forge.pki.Certificate, Buffer>();
   try {
-    pfx = withRawCertificateCapture(rawCertificates, () => forge.pkcs12.pkcs12FromAsn1(asn1, true, options.password));
+    pfx = withNativePbkdf2(() => withRawCertificateCapture(rawCertificates, () => forge.pkcs12.pkcs12FromAsn1(asn1, true, options.password)));
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     if (/MAC could not be verified/.test(message) || /Failed to decrypt PKCS#12 SafeContents/.test(message)) {
@@ -232,6 +232,29 @@ function withRawCertificateCapture<T>(into: WeakMap<forge.pki.Certificate, Buffe
     return parse();
   } finally {
     pki.certificateFromAsn1 = original;
+  }
+}
+
+type Pbkdf2 = (p: string, s: string, c: number, dkLen: number, md?: unknown, callback?: unknown) => string;
+const NATIVE_PRFS = new Set(["sha1", "sha256", "sha384", "sha512"]);
+
+/**
+ * forge runs PBKDF2 in pure JavaScript whenever the PRF comes as a digest object, which its PKCS#8
+ * and PBES2 code always passes (10000 rounds of HMAC-SHA256 for the aes256 profile: ~40 ms of
+ * blocked event loop per keystore); given the digest's name, forge itself takes Node's native
+ * crypto.pbkdf2Sync. Same derivation, same bytes. Synchronous like the call it wraps.
+ */
+function withNativePbkdf2<T>(fn: () => T): T {
+  const pkcs5 = forge.pkcs5 as unknown as { pbkdf2: Pbkdf2 };
+  const original = pkcs5.pbkdf2;
+  pkcs5.pbkdf2 = (p, s, c, dkLen, md, callback) => {
+    const name = md && typeof md === "object" ? (md as { algorithm?: string }).algorithm : undefined;
+    return original(p, s, c, dkLen, name && NATIVE_PRFS.has(name) ? name : md, callback);
+  };
+  try {
+    return fn();
+  } finally {
+    pkcs5.pbkdf2 = original;
   }
 }
 

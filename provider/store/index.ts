@@ -3,4 +3,3 @@ export type { BlobIdentity, BlobRef, BlobListing, Lease, VaultOptions } from "./
 export type { Bundle, BlobMeta, BlobState, SealedHeader } from "./envelope";
 export { parseBlobUrl, parseKeyUrl, describeBlobLocation } from "./urls";
 export type { StoreConfig, BlobLocation, KeyLocation } from "./urls";
-export { callCounts } from "./aws-clients";

@@ -212,10 +212,15 @@ export class Vault {
 
   /** Every credential in the store (current versions), by name. */
   async list(prefix = ""): Promise<BlobListing[]> {
-    const keys = await this.blobs.list(`${CREDENTIALS}/${prefix}`);
-    const names = keys.filter((k) => k.endsWith(".asb")).map((k) => k.slice(CREDENTIALS.length + 1, -4));
+    const names = await this.names(prefix);
     const heads = await Promise.all(names.map((n) => this.head(n)));
     return heads.filter((h): h is BlobListing => h !== undefined);
+  }
+
+  /** The names under a prefix (retired ones included), from the listing alone: no blob is read. */
+  async names(prefix = ""): Promise<string[]> {
+    const keys = await this.blobs.list(`${CREDENTIALS}/${prefix}`);
+    return keys.filter((k) => k.endsWith(".asb")).map((k) => k.slice(CREDENTIALS.length + 1, -4));
   }
 
   async versions(name: string): Promise<VersionInfo[]> {

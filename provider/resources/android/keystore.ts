@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { InvalidCredentialInput, WriteConflict } from "../../errors";
-import { generateKeystore, openKeystore, resolveNotAfter } from "../../formats/keystore";
+import { generateKeystoreAsync, openKeystore, resolveNotAfter } from "../../formats/keystore";
 import type { KeystoreFormat } from "../../formats/keystore";
 import { validateDistinguishedName } from "../../formats/x509";
 import type { DistinguishedName } from "../../formats/x509";
@@ -193,7 +193,7 @@ async function diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dy
   return { changes: decision.changes, replaces: decision.replaces, deleteBeforeReplace: decision.deleteBeforeReplace };
 }
 
-function material(inputs: Inputs) {
+async function material(inputs: Inputs) {
   if (inputs.import) {
     const storePassword = recall(inputs.import.storePassword, "import.storePassword");
     const keyPassword = inputs.import.keyPassword ? recall(inputs.import.keyPassword, "import.keyPassword") : storePassword;
@@ -201,14 +201,14 @@ function material(inputs: Inputs) {
     const opened = openKeystore(file, { storePassword, keyPassword, alias: inputs.alias, format: inputs.format });
     return { file, storePassword, keyPassword, alias: opened.alias, format: opened.format, facts: opened };
   }
-  const g = generateKeystore({ alias: inputs.alias, dname: inputs.dname, keySize: inputs.keySize, validityYears: inputs.validityYears, format: inputs.format });
+  const g = await generateKeystoreAsync({ alias: inputs.alias, dname: inputs.dname, keySize: inputs.keySize, validityYears: inputs.validityYears, format: inputs.format });
   return { file: g.file, storePassword: g.storePassword, keyPassword: g.keyPassword, alias: g.alias, format: g.format, facts: g };
 }
 
 async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outputs>> {
   const vault = Vault.open(inputs.store);
   const id = identity(inputs);
-  const m = material(inputs);
+  const m = await material(inputs);
   const meta = {
     role: inputs.role,
     alias: m.alias,

@@ -13,6 +13,7 @@ import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
 import type { Failures } from "../common";
+import { sharedOnce } from "../shared-once";
 import { recall, stash } from "../secret-inputs";
 
 export interface AppleAccess {
@@ -66,17 +67,6 @@ const clients = new Map<string, AppleClient>();
 const apiKeys = new Map<string, Promise<string>>();
 const sealedKeys = new Map<string, Promise<void>>();
 
-function once<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-  let p = cache.get(key);
-  if (!p) {
-    p = make();
-    cache.set(key, p);
-    // A failure is not cached: the next resource tries again.
-    p.catch(() => cache.delete(key));
-  }
-  return p;
-}
-
 /** Where Apple calls are counted: APPSIGNING_CALL_LOG gets one line per call (for the benchmark). */
 function counter(): CallCounts {
   const logFile = process.env.APPSIGNING_CALL_LOG;
@@ -106,7 +96,7 @@ function clientFor(apple: AppleAccess, privateKey: string): AppleClient {
 export async function appleClientForInputs(apple: AppleAccess, vault: Vault): Promise<AppleClient> {
   const pem = recall(apple.privateKey, "apple.privateKey");
   const id = apiKeyId(apple);
-  await once(sealedKeys, `${vault.location}#${id.name}#${apple.privateKey}`, async () => {
+  await sharedOnce(sealedKeys, `${vault.location}#${id.name}#${apple.privateKey}`, async () => {
     const head = await vault.head(id.name);
     if (!head || head.state === "retired" || head.meta.digest !== apple.privateKey) {
       await vault.put(id, { privateKey: pem }, { expect: head ? { etag: head.etag } : "absent", meta: { issuerId: apple.issuerId, keyId: apple.keyId, digest: apple.privateKey } });
@@ -119,7 +109,7 @@ export async function appleClientForInputs(apple: AppleAccess, vault: Vault): Pr
 /** For read/delete: the key sealed by an earlier create. */
 export async function appleClientFromVault(apple: AppleAccess, store: StoreConfig): Promise<AppleClient> {
   const id = apiKeyId(apple);
-  const pem = await once(apiKeys, id.name, async () => {
+  const pem = await sharedOnce(apiKeys, id.name, async () => {
     const sealed = await Vault.open(store).get(id).catch((err) => {
       throw new InvalidCredentialInput(`The App Store Connect API key ${apple.keyId} is not readable from the store (${(err as Error).message.split("\n")[0]})`, {
         field: "apple.privateKey",

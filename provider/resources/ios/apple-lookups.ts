@@ -7,10 +7,11 @@
  */
 import { ensureBundleId, findBundleId, listBundleIdsIfOnePage, listDevices } from "../../apple";
 import type { AppleClient, BundleId, BundleIdPlatform, Device } from "../../apple";
+import { sharedOnce } from "../shared-once";
 
 interface Lookups {
   /** The team's bundle IDs by identifier; undefined when they do not fit in one page. */
-  bundleIds?: Promise<Map<string, BundleId> | undefined>;
+  team: Map<string, Promise<Map<string, BundleId> | undefined>>;
   byIdentifier: Map<string, Promise<BundleId | undefined>>;
   devices: Map<string, Promise<Device[]>>;
 }
@@ -21,30 +22,17 @@ const lookups = new WeakMap<AppleClient, Lookups>();
 function of(apple: AppleClient): Lookups {
   let l = lookups.get(apple);
   if (!l) {
-    l = { byIdentifier: new Map(), devices: new Map() };
+    l = { team: new Map(), byIdentifier: new Map(), devices: new Map() };
     lookups.set(apple, l);
   }
   return l;
 }
 
-function shared<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
-  let p = cache.get(key);
-  if (!p) {
-    p = make();
-    cache.set(key, p);
-    // A failure is not kept: the next profile asks again.
-    p.catch(() => cache.delete(key));
-  }
-  return p;
-}
-
 function teamBundleIds(apple: AppleClient): Promise<Map<string, BundleId> | undefined> {
-  const l = of(apple);
-  if (!l.bundleIds) {
-    l.bundleIds = listBundleIdsIfOnePage(apple).then((all) => (all ? new Map(all.map((b) => [b.identifier, b])) : undefined));
-    l.bundleIds.catch(() => (l.bundleIds = undefined));
-  }
-  return l.bundleIds;
+  return sharedOnce(of(apple).team, "bundleIds", async () => {
+    const all = await listBundleIdsIfOnePage(apple);
+    return all ? new Map(all.map((b) => [b.identifier, b])) : undefined;
+  });
 }
 
 /** The bundle ID for `identifier`; registered when absent and `create` is set, else undefined when absent. */
@@ -52,12 +40,12 @@ export async function bundleIdFor(apple: AppleClient, input: { identifier: strin
   const known = await teamBundleIds(apple);
   const hit = known?.get(input.identifier);
   if (hit) return hit;
-  return shared(of(apple).byIdentifier, `${create}:${input.identifier}`, () =>
+  return sharedOnce(of(apple).byIdentifier, `${create}:${input.identifier}`, () =>
     create ? ensureBundleId(apple, input, { knownAbsent: known !== undefined }) : findBundleId(apple, input.identifier),
   );
 }
 
 /** The team's enabled devices of a platform. */
 export function enabledDevices(apple: AppleClient, platform: "IOS" | "MAC_OS"): Promise<Device[]> {
-  return shared(of(apple).devices, platform, () => listDevices(apple, { platform, status: "ENABLED" }));
+  return sharedOnce(of(apple).devices, platform, () => listDevices(apple, { platform, status: "ENABLED" }));
 }

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createCertificate, findCertificateForCsr, listCertificates, revokeCertificate } from "../../apple";
 import type { Certificate, CertificateType } from "../../apple";
 import { AppleCertificateLimitReached, InvalidCredentialInput, WriteConflict } from "../../errors";
-import { createCsr, generateRsaKeyPair } from "../../formats/csr";
+import { createCsr, generateRsaKeyPairAsync } from "../../formats/csr";
 import { buildIdentityP12, openDistributionP12 } from "../../formats/signing-identity";
 import { certificateFacts } from "../../formats/x509";
 import { decideCertificateDiff } from "../../rules/certificate";
@@ -221,7 +221,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
       cert = await findCertificateForCsr(apple, type, csrPem);
       console.log(`ios.DistributionCertificate ${inputs.name}: resuming the pending key sealed at ${sealed.header.sealedAt}${cert ? `; Apple had issued certificate ${cert.id}` : ""}`);
     } else {
-      privateKeyPem = generateRsaKeyPair().privateKeyPem;
+      privateKeyPem = (await generateRsaKeyPairAsync()).privateKeyPem;
       csrPem = createCsr(privateKeyPem, { commonName: `appsigning ${inputs.name}` });
       etag = "";
     }

@@ -22,6 +22,7 @@ import type { StoreConfig } from "../../store";
 import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
 import { lazyProvider } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
+import { takenName } from "../taken-names";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
 import { bundleIdFor, enabledDevices } from "./apple-lookups";
 import type { AppleAccess, AppleAccessArgs } from "./apple-access";
@@ -222,7 +223,9 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
   const vault = Vault.open(inputs.store);
   const apple = await appleClientForInputs(inputs.apple, vault);
   const id = identity(inputs);
-  const head = await vault.head(id.name);
+  // Default naming puts all of a stack's profiles in one folder, listed once per deployment.
+  const stackFolder = inputs.name === inputs.owner ? `ios/${inputs.apple.teamId}/profiles/${inputs.owner.split("/").slice(0, 2).join("/")}/` : undefined;
+  const head = await takenName(vault, id.name, stackFolder);
   if (head && head.state !== "retired" && head.meta.owner !== inputs.owner) {
     throw new WriteConflict(`The store ${vault.location} already holds a profile named "${inputs.name}", created by ${String(head.meta.owner)}`, {
       field: "name",

@@ -1,0 +1,406 @@
+/**
+ * `npm run bench`: the provider under the real `pulumi` CLI, against the App Store Connect sandbox
+ * and moto S3/KMS on loopback, for fleets of N apps (default N = 1, 10, 50). Per size:
+ *
+ *   1. floor      bench/floor.ts: only the unavoidable work for the same fleet, same clients, no Pulumi
+ *   2. fleet up   the generated program (bench/fleet-program.ts) from empty to deployed
+ *   3. no-op preview and no-op up on the deployed fleet
+ *   4. refresh
+ *   5. Pulumi alone: `up` of the same shape with a do-nothing dynamic provider (Pulumi's own share)
+ *
+ * Calls are counted by the project's own instrumentation: APPSIGNING_CALL_LOG (one line per AWS SDK
+ * call made through provider/store/aws-clients.ts and per Apple request made by the client), which
+ * Pulumi's provider process inherits, and the sandbox's own request log as a cross-check. Peak
+ * memory is the provider process's VmHWM. Results: tables on stdout, JSON under bench/results/.
+ *
+ *   npm run bench                           sizes 1, 10, 50
+ *   npm run bench -- --sizes 1,10           other sizes
+ *   npm run bench -- --label after          a label stored in the JSON (e.g. before/after a change)
+ *   npm run bench -- --parallel 16          pulumi --parallel (default: the CLI's own, 4 x cores)
+ *   npm run bench -- --keep                 keep the deployed stacks (their state folders are printed)
+ *   npm run bench -- --cpu-prof DIR         V8 CPU profiles of fleet up's program and provider processes
+ */
+import { spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { createAppleClient, registerDevice } from "../provider/apple";
+import { startSandbox } from "../sandbox";
+import type { RequestLogEntry, RunningSandbox } from "../sandbox";
+import { kmsKeyUrl, newBucket, newKmsKey, s3StoreUrl } from "../test/harness/aws";
+import { startMoto } from "../test/harness/moto";
+import { PulumiStack, pulumiBinDir } from "../test/harness/pulumi";
+import { fleetBundleIds, fleetResourceCount, writeFleetProgram } from "./fleet-program";
+import type { FloorConfig, FloorResult } from "./floor";
+import { sampleProvider } from "./provider-process";
+import type { ProviderSample } from "./provider-process";
+import { fmt, growthTable, kindRows, printTable } from "./report";
+
+/** The repository (this file runs from dist/bench/). */
+const REPO = path.resolve(__dirname, "../..");
+const WORK = path.join(REPO, "bench/.work");
+const RESULTS = path.join(REPO, "bench/results");
+const FLEET_TEAM = "FLEET00001";
+const FLOOR_TEAM = "FLOOR00001";
+const DEVICE_UDID = "00008030-001A2B3C4D5E6F70";
+const RUN_TIMEOUT_MS = 30 * 60_000;
+
+interface Options {
+  sizes: number[];
+  label?: string;
+  parallel?: number;
+  keep: boolean;
+  /** Write V8 CPU profiles of fleet up's node processes into this folder (for finding where time goes). */
+  cpuProf?: string;
+}
+
+export type Calls = Record<string, number>;
+
+export interface PhaseResult {
+  wallMs: number;
+  /** Calls the provider process made (APPSIGNING_CALL_LOG), by "apple:METHOD /path", "kms:Op", "s3:Op". */
+  calls: Calls;
+  /** Requests the sandbox logged for the fleet's team, by "METHOD /route". */
+  sandboxRequests: Calls;
+  provider: ProviderSample;
+  /** The machine's 1-minute load average before and after: other work on a shared machine skews wall times. */
+  loadAvg: [number, number];
+}
+
+export interface SizeResult {
+  n: number;
+  resources: number;
+  floor: { wallMs: number; workMs: number; credentials: number; calls: Calls; sandboxRequests: Calls; maxRssKb: number; cpuMs: number; loadAvg: [number, number] };
+  fleetUp: PhaseResult;
+  ratio: number;
+  noopPreview: PhaseResult;
+  noopUp: PhaseResult;
+  refresh: PhaseResult;
+  /** Pulumi's own cost for the same shape: `up` of a program whose dynamic provider does nothing. */
+  pulumiOnlyUp: PhaseResult;
+}
+
+function parseOptions(argv: string[]): Options {
+  const opts: Options = { sizes: [1, 10, 50], keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split("=", 2);
+    const value = () => inline ?? argv[++i];
+    if (flag === "--sizes") opts.sizes = value().split(",").map((s) => Number(s.trim()));
+    else if (flag === "--label") opts.label = value();
+    else if (flag === "--parallel") opts.parallel = Number(value());
+    else if (flag === "--keep") opts.keep = true;
+    else if (flag === "--cpu-prof") opts.cpuProf = path.resolve(value());
+    else if (flag === "--help" || flag === "-h") {
+      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--keep] [--cpu-prof DIR]\n");
+      process.exit(0);
+    } else throw new Error(`unknown option ${argv[i]} (see --help)`);
+  }
+  if (opts.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) throw new Error("--sizes takes whole numbers from 1 to 500, separated by commas");
+  return opts;
+}
+
+const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+function countLines(file: string): Calls {
+  const out: Calls = {};
+  if (!fs.existsSync(file)) return out;
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    if (line.trim()) out[line.trim()] = (out[line.trim()] ?? 0) + 1;
+  }
+  return out;
+}
+
+function sandboxCounts(entries: RequestLogEntry[], teamId: string): Calls {
+  const out: Calls = {};
+  for (const e of entries) {
+    if (e.teamId !== teamId) continue;
+    const key = `${e.method} ${e.route}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+function versions(): Record<string, string> {
+  const pkg = (name: string) => {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+    } catch {
+      return "?";
+    }
+  };
+  const cli = spawnSync(path.join(pulumiBinDir(), "pulumi"), ["version"], { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" } }).stdout?.toString().trim();
+  const moto = spawnSync(process.env.MOTO_PYTHON ?? "python3", ["-c", "import moto; print(moto.__version__)"]).stdout?.toString().trim();
+  return {
+    appsigning: (JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { version: string }).version,
+    node: process.version,
+    pulumiCli: cli || "?",
+    pulumiSdk: pkg("@pulumi/pulumi"),
+    awsSdkS3: pkg("@aws-sdk/client-s3"),
+    awsSdkKms: pkg("@aws-sdk/client-kms"),
+    nodeForge: pkg("node-forge"),
+    typescript: pkg("typescript"),
+    tsNode: pkg("ts-node"),
+    moto: moto || "?",
+  };
+}
+
+function machine() {
+  return {
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "?",
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+async function registerBenchDevice(sandbox: RunningSandbox, teamId: string): Promise<void> {
+  const team = sandbox.teams.find((t) => t.teamId === teamId)!;
+  const client = createAppleClient({ ...team.apiKey, privateKey: team.apiKey.privateKeyPem, baseUrl: sandbox.url });
+  await registerDevice(client, { name: "Bench iPhone", udid: DEVICE_UDID, platform: "IOS" });
+}
+
+function newP8(): string {
+  return crypto.generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+}
+
+/** Runs the floor script as a child process, as Pulumi runs its provider. */
+async function runFloor(cfg: FloorConfig): Promise<{ wallMs: number; result: FloorResult }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO, "dist/bench/floor.js")], {
+      env: { ...process.env, BENCH_FLOOR_CONFIG: JSON.stringify(cfg), APPSIGNING_CALL_LOG: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d.toString()));
+    child.stderr.on("data", (d) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`floor exited ${code}: ${err.slice(-4000)}`));
+      const last = out.trim().split("\n").pop() ?? "";
+      resolve({ wallMs: Date.now() - started, result: JSON.parse(last) as FloorResult });
+    });
+  });
+}
+
+async function phase(stack: PulumiStack, sandbox: RunningSandbox, name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PhaseResult> {
+  const callLog = path.join(stack.tmp, `calls-${name}.log`);
+  fs.rmSync(callLog, { force: true });
+  const marker = `APPSIGNING_BENCH_PHASE=${crypto.randomBytes(6).toString("hex")}-${name}`;
+  await sandbox.admin.clearRequests();
+  const sampler = sampleProvider(marker);
+  const load0 = os.loadavg()[0];
+  const started = Date.now();
+  const r = await stack.run(args, { env: { ...extraEnv, APPSIGNING_CALL_LOG: callLog, APPSIGNING_BENCH_PHASE: marker.split("=")[1] }, timeoutMs: RUN_TIMEOUT_MS });
+  const wallMs = Date.now() - started;
+  const provider = sampler.stop();
+  if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (${name}) exited ${r.code}:\n${r.output.slice(-6000)}`);
+  return { wallMs, calls: countLines(callLog), sandboxRequests: sandboxCounts(await sandbox.admin.requests(), FLEET_TEAM), provider, loadAvg: [load0, os.loadavg()[0]] };
+}
+
+/** `pulumi up` of the baseline program: the same resources and dependencies, a provider that does nothing. */
+async function pulumiOnly(n: number, sandbox: RunningSandbox, opts: Options): Promise<PhaseResult> {
+  const dir = path.join(WORK, `baseline-${n}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  writeFleetProgram(dir, { store: { url: "", kms: "" }, apple: { issuerId: "", keyId: "", teamId: "", baseUrl: "", privateKeyFile: "" }, apnsKeyId: "", apnsP8File: "", bundleIds: fleetBundleIds(n) }, "baseline");
+  const stack = await PulumiStack.create(dir, { stack: `baseline${n}` });
+  try {
+    const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
+    return await phase(stack, sandbox, "baseline-up", ["up", "--yes", "--skip-preview", "--non-interactive", ...par]);
+  } finally {
+    await stack.dispose();
+  }
+}
+
+async function runSize(n: number, opts: Options): Promise<SizeResult> {
+  const sandbox = await startSandbox({ teams: [{ teamId: FLEET_TEAM, teamName: "Bench fleet" }, { teamId: FLOOR_TEAM, teamName: "Bench floor" }], rateLimitPerHour: 1_000_000 });
+  const parallel = opts.parallel ?? 4 * os.cpus().length;
+  try {
+    await registerBenchDevice(sandbox, FLEET_TEAM);
+    await registerBenchDevice(sandbox, FLOOR_TEAM);
+    const store = async () => ({ url: s3StoreUrl(await newBucket(), "signing"), kms: kmsKeyUrl((await newKmsKey()).alias) });
+    const apnsP8 = newP8();
+
+    // 1. The floor.
+    log(`N=${n}: floor`);
+    const floorTeam = sandbox.teams.find((t) => t.teamId === FLOOR_TEAM)!;
+    await sandbox.admin.clearRequests();
+    const floorLoad0 = os.loadavg()[0];
+    const floor = await runFloor({
+      store: await store(),
+      apple: { ...floorTeam.apiKey, baseUrl: sandbox.url },
+      apnsKeyId: "APNS000001",
+      apnsP8,
+      bundleIds: fleetBundleIds(n, "com.floor"),
+      parallel,
+    });
+    const floorLoad1 = os.loadavg()[0];
+    const floorSandbox = sandboxCounts(await sandbox.admin.requests(), FLOOR_TEAM);
+    log(`N=${n}: floor ${fmt.s(floor.wallMs)}`);
+
+    // 2-4. The fleet under the real CLI.
+    const dir = path.join(WORK, `fleet-${n}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const keys = path.join(dir, "keys");
+    fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
+    const fleetTeam = sandbox.teams.find((t) => t.teamId === FLEET_TEAM)!;
+    const ascKeyFile = path.join(keys, `AuthKey_${fleetTeam.apiKey.keyId}.p8`);
+    const apnsFile = path.join(keys, "AuthKey_APNS000001.p8");
+    fs.writeFileSync(ascKeyFile, fleetTeam.apiKey.privateKeyPem, { mode: 0o600 });
+    fs.writeFileSync(apnsFile, apnsP8, { mode: 0o600 });
+    writeFleetProgram(dir, {
+      store: await store(),
+      apple: { issuerId: fleetTeam.apiKey.issuerId, keyId: fleetTeam.apiKey.keyId, teamId: FLEET_TEAM, baseUrl: sandbox.url, privateKeyFile: ascKeyFile },
+      apnsKeyId: "APNS000001",
+      apnsP8File: apnsFile,
+      bundleIds: fleetBundleIds(n),
+    });
+    const stack = await PulumiStack.create(dir, { stack: `bench${n}` });
+    const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
+    try {
+      log(`N=${n}: fleet up (${fleetResourceCount(n)} resources)`);
+      const prof = opts.cpuProf ? { NODE_OPTIONS: `--require ${path.join(__dirname, "cpu-profile-hook.js")}`, BENCH_PROF_DIR: path.join(opts.cpuProf, `fleet-${n}`) } : {};
+      const fleetUp = await phase(stack, sandbox, "up", ["up", "--yes", "--skip-preview", "--non-interactive", ...par], prof);
+      log(`N=${n}: fleet up ${fmt.s(fleetUp.wallMs)}; no-op preview`);
+      const noopPreview = await phase(stack, sandbox, "preview", ["preview", "--non-interactive", "--expect-no-changes", ...par]);
+      log(`N=${n}: no-op preview ${fmt.s(noopPreview.wallMs)}; no-op up`);
+      const noopUp = await phase(stack, sandbox, "noop-up", ["up", "--yes", "--skip-preview", "--non-interactive", "--expect-no-changes", ...par]);
+      log(`N=${n}: no-op up ${fmt.s(noopUp.wallMs)}; refresh`);
+      const refresh = await phase(stack, sandbox, "refresh", ["refresh", "--yes", "--skip-preview", "--non-interactive", ...par]);
+      log(`N=${n}: refresh ${fmt.s(refresh.wallMs)}; Pulumi alone (a do-nothing provider, same shape)`);
+      const pulumiOnlyUp = await pulumiOnly(n, sandbox, opts);
+      log(`N=${n}: Pulumi alone ${fmt.s(pulumiOnlyUp.wallMs)}`);
+      return {
+        n,
+        resources: fleetResourceCount(n),
+        floor: { wallMs: floor.wallMs, workMs: floor.result.workMs, credentials: floor.result.credentials, calls: floor.result.calls, sandboxRequests: floorSandbox, maxRssKb: floor.result.maxRssKb, cpuMs: floor.result.cpuMs, loadAvg: [floorLoad0, floorLoad1] },
+        fleetUp,
+        ratio: fleetUp.wallMs / floor.wallMs,
+        noopPreview,
+        noopUp,
+        refresh,
+        pulumiOnlyUp,
+      };
+    } finally {
+      if (!opts.keep) {
+        await stack.dispose();
+        // The sandbox's keys die with it; no key file outlives the run.
+        fs.rmSync(keys, { recursive: true, force: true });
+      } else log(`kept the stack: PULUMI_HOME=${stack.home} backend file://${path.join(stack.tmp, "state")} stack ${stack.stack}`);
+    }
+  } finally {
+    await sandbox.stop();
+  }
+}
+
+function report(results: SizeResult[]): void {
+  const out = process.stdout;
+  out.write("\n== Fleet up vs floor (wall time; provider = Pulumi's dynamic-provider process; Pulumi alone = the same shape with a do-nothing provider)\n");
+  printTable(
+    ["N", "resources", "floor", "fleet up", "ratio", "provider peak RSS", "provider CPU", "floor peak RSS", "Pulumi alone"],
+    results.map((r) => [
+      r.n,
+      r.resources,
+      fmt.s(r.floor.wallMs),
+      fmt.s(r.fleetUp.wallMs),
+      `${r.ratio.toFixed(2)}x`,
+      fmt.mb(r.fleetUp.provider.peakRssKb),
+      fmt.s(r.fleetUp.provider.cpuMs),
+      fmt.mb(r.floor.maxRssKb),
+      fmt.s(r.pulumiOnlyUp.wallMs),
+    ]),
+  );
+  out.write("\n== Where fleet up spends CPU (s, by process; floor = the floor script's own process; provider up at = when the provider process started, after the CLI and program)\n");
+  printTable(
+    ["N", "engine", "program", "provider", "lang host", "other", "floor CPU", "provider up at", "load avg floor", "load avg up"],
+    results.map((r) => {
+      const c = r.fleetUp.provider.cpuMsByKind;
+      const la = (l: [number, number]) => `${l[0].toFixed(1)}-${l[1].toFixed(1)}`;
+      const seen = r.fleetUp.provider.providerSeenMs;
+      return [r.n, fmt.s(c.engine), fmt.s(c.program), fmt.s(c.provider), fmt.s(c["language-host"]), fmt.s(c.other), fmt.s(r.floor.cpuMs), seen ? fmt.s(seen[0]) : "-", la(r.floor.loadAvg), la(r.fleetUp.loadAvg)];
+    }),
+  );
+  for (const r of results) {
+    out.write(`\n== Calls per created resource, N=${r.n} (fleet: ${r.resources} resources; floor: ${r.floor.credentials} credentials)\n`);
+    printTable(["call", "floor", "fleet up", "floor / cred", "fleet / res"], kindRows(r.floor.calls, r.fleetUp.calls, r.floor.credentials, r.resources));
+    const sb = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    out.write(`   cross-check, Apple requests in the sandbox's own log: floor ${sb(r.floor.sandboxRequests)}, fleet up ${sb(r.fleetUp.sandboxRequests)}\n`);
+  }
+  out.write("\n== No-op preview, no-op up, refresh on the deployed fleet (calls = provider network calls)\n");
+  const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+  const of = (c: Record<string, number>, prefix: string) => Object.entries(c).filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+  printTable(
+    ["N", "preview", "calls", "no-op up", "calls", "refresh", "calls", "apple/res", "s3/res", "kms/res"],
+    results.map((r) => [
+      r.n,
+      fmt.s(r.noopPreview.wallMs),
+      total(r.noopPreview.calls),
+      fmt.s(r.noopUp.wallMs),
+      total(r.noopUp.calls),
+      fmt.s(r.refresh.wallMs),
+      total(r.refresh.calls),
+      (of(r.refresh.calls, "apple:") / r.resources).toFixed(2),
+      (of(r.refresh.calls, "s3:") / r.resources).toFixed(2),
+      (of(r.refresh.calls, "kms:") / r.resources).toFixed(2),
+    ]),
+  );
+  for (const r of results) {
+    out.write(`\n== Refresh calls, N=${r.n} (${r.resources} resources: ${2 * r.n + 1} with an Apple object, ${r.n + 1} without)\n`);
+    printTable(["call", "total", "per resource"], Object.entries(r.refresh.calls).sort().map(([k, v]) => [k, v, (v / r.resources).toFixed(2)]));
+  }
+  if (results.length > 1) {
+    out.write("\n== Growth (marginal = extra time or calls per extra resource from the previous size; exponent k in time ~ resources^k)\n");
+    printTable(["N", "resources", "fleet up", "marginal s/res", "k", "calls", "calls/res", "refresh", "marginal s/res", "preview", "floor", "ratio", "Pulumi alone", "marginal s/res"], growthTable(results));
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  require("../../scripts/link-self.js");
+  fs.mkdirSync(WORK, { recursive: true });
+  fs.mkdirSync(RESULTS, { recursive: true });
+  // moto accepts any credentials; no benchmark call may reach a real AWS account.
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_REGION: "us-east-1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  });
+  delete process.env.AWS_PROFILE;
+  delete process.env.APPSIGNING_CALL_LOG;
+  // The CLI at the version of @pulumi/pulumi (built once, then cached); the harness takes it from here.
+  const cli = spawnSync("bash", [path.join(REPO, "scripts/pulumi-cli.sh"), "--print-path"], { stdio: ["ignore", "pipe", "inherit"] });
+  if (cli.status !== 0) throw new Error("scripts/pulumi-cli.sh could not provide the pulumi CLI");
+  process.env.APPSIGNING_PULUMI_BIN = cli.stdout.toString().trim().split("\n").pop();
+  const started = Date.now();
+  const moto = await startMoto();
+  process.env.APPSIGNING_TEST_AWS_ENDPOINT = moto.endpoint;
+  const results: SizeResult[] = [];
+  try {
+    for (const n of opts.sizes) results.push(await runSize(n, opts));
+  } finally {
+    await moto.stop();
+  }
+  report(results);
+  const doc = {
+    label: opts.label,
+    startedAt: new Date(started).toISOString(),
+    totalMs: Date.now() - started,
+    machine: machine(),
+    versions: versions(),
+    pulumiParallel: opts.parallel ?? `CLI default (4 x ${os.cpus().length} cores)`,
+    sizes: results,
+  };
+  const file = path.join(RESULTS, `bench-${doc.startedAt.replace(/[:.]/g, "-")}${opts.label ? `-${opts.label.replace(/[^A-Za-z0-9_-]/g, "_")}` : ""}.json`);
+  fs.writeFileSync(file, JSON.stringify(doc, null, 2) + "\n");
+  fs.writeFileSync(path.join(RESULTS, "latest.json"), JSON.stringify(doc, null, 2) + "\n");
+  process.stdout.write(`\n${doc.machine.cores} cores (${doc.machine.cpuModel}); ${Object.entries(doc.versions).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
+  process.stdout.write(`whole run ${fmt.s(doc.totalMs)}; results in ${path.relative(REPO, file)} (and bench/results/latest.json)\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`\nbench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
