@@ -1,7 +1,6 @@
 import { generateKeyPairSync } from "crypto";
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
-import { InvalidCredentialInput } from "../../provider/errors";
 import { isJks, JKS_MAGIC, readJks, recoverJksKey, writeJks } from "../../provider/formats/jks";
 import { certificateFacts, certificateMatchesKey, createSelfSignedCertificate, toPem } from "../../provider/formats/x509";
 import {
@@ -14,6 +13,7 @@ import {
   ToolFailed,
   withTempDir,
 } from "../support/tools";
+import { inputFailure } from "../support/errors";
 
 const STORE_PASSWORD = "jks-store-password";
 const KEY_PASSWORD = "jks-key-password";
@@ -27,15 +27,7 @@ const certificate = createSelfSignedCertificate({
 const created = new Date("2026-11-28T12:34:56.789Z");
 const jks = writeJks({ alias: "upload", privateKey, certificates: [certificate], storePassword: STORE_PASSWORD, keyPassword: KEY_PASSWORD, date: created });
 
-function failure(f: () => unknown): InvalidCredentialInput {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InvalidCredentialInput) return e;
-    throw e;
-  }
-  throw new Error("expected an InvalidCredentialInput");
-}
+const failure = inputFailure;
 
 describe("the JKS writer and reader", () => {
   it("writes magic 0xFEEDFEED, version 2 and one entry", () => {

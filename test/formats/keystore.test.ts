@@ -22,16 +22,9 @@ import {
   toApksignerHex,
   withTempDir,
 } from "../support/tools";
+import { inputFailure } from "../support/errors";
 
-function failure(f: () => unknown): InvalidCredentialInput {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InvalidCredentialInput) return e;
-    throw e;
-  }
-  throw new Error("expected an InvalidCredentialInput");
-}
+const failure = inputFailure;
 
 const dname = { cn: "Acme Upload", ou: "Mobile", o: "Acme Inc", c: "US" };
 

@@ -2,10 +2,10 @@ import { generateKeyPairSync } from "crypto";
 import { readFileSync, writeFileSync } from "fs";
 import { join } from "path";
 import * as forge from "node-forge";
-import { InvalidCredentialInput } from "../../provider/errors";
 import { buildPkcs12, parsePkcs12 } from "../../provider/formats/pkcs12";
 import { certificateMatchesKey, createSelfSignedCertificate, toPem } from "../../provider/formats/x509";
 import { describeWithTools, keytool, keytoolGenerate, keytoolListVerbose, run, withTempDir } from "../support/tools";
+import { inputFailure } from "../support/errors";
 
 const PASSWORD = "p12-test-password";
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -71,15 +71,7 @@ function withoutSignatureAlgorithmNull(der: Buffer): Buffer {
   return Buffer.from(asn1.toDer(rebuilt).getBytes(), "binary");
 }
 
-function failure(f: () => unknown): InvalidCredentialInput {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InvalidCredentialInput) return e;
-    throw e;
-  }
-  throw new Error("expected an InvalidCredentialInput");
-}
+const failure = inputFailure;
 
 describe("PKCS#12 build and parse", () => {
   it("round-trips the key, the exact certificate bytes and the friendlyName", () => {

@@ -7,9 +7,9 @@ import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { InvalidCredentialInput } from "../../provider/errors";
 import { optInExport } from "../../provider/resources/android/play-app-signing-opt-in";
 import type { OptInExportInput } from "../../provider/resources/android/play-app-signing-opt-in";
+import { inputFailure } from "../support/errors";
 
 const LEGACY_HEX =
   "eb10fe8f7c7c9df715022017b00c6471f8ba8170b13049a11e6c09ffe3056a104a3bbe4ac5a955f4ba4fe93fc8cef27558a3eb9d2a529a2092761fb833b656cd48b9de6a";
@@ -24,15 +24,7 @@ const base: OptInExportInput = {
   uploadSha256: "DD:EE:FF",
 };
 
-function thrown(f: () => unknown): InvalidCredentialInput {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InvalidCredentialInput) return e;
-    throw e;
-  }
-  throw new Error("expected an InvalidCredentialInput");
-}
+const thrown = inputFailure;
 
 describe("the opt-in's pepk export", () => {
   test("with Play Console's encryption_public_key.pem: the current command, on the keystore `appsigning fetch` writes", () => {
