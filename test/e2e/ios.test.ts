@@ -312,3 +312,37 @@ test("push key: a bad .p8 fails preview and nothing is written; replacing needs 
     await stack.dispose();
   }
 });
+
+test("renewal at the slot limit: with revokeOnDelete the old certificate is revoked first and its slot reused; without it preview says there is no slot", async () => {
+  const w = await world();
+  const a = await quickstartStack(w, "a");
+  const b = await quickstartStack(w, "b", { revokeOnDelete: "false" });
+  try {
+    expectSuccess(await a.up());
+    expectSuccess(await b.up());
+    const before = (await a.outputs()) as unknown as IosOuts;
+    expect(liveCertificates(await sandboxState(w))).toHaveLength(2);
+    await w.sandbox.admin.advanceClock(345);
+
+    // Stack b may not revoke: its renewal has no slot, and preview says so with the holders and the ways out.
+    const stuck = await b.plan(["--refresh"]);
+    expect(stuck.code).not.toBe(0);
+    expect(stuck.output).toMatch(/the limit is 2/);
+    expect(stuck.output).toMatch(/revokeOnDelete: true/);
+
+    // Stack a may: the plan deletes (revokes) first, and up renews within the limit.
+    const plan = await a.plan(["--refresh"]);
+    expect(plan.code).toBe(0);
+    expect(plan.output).toMatch(/revoked first and its slot reused/);
+    expectSuccess(await a.up(["--refresh"]));
+    const after = (await a.outputs()) as unknown as IosOuts;
+    expect(after.ios.certificateId).not.toBe(before.ios.certificateId);
+    const s = await sandboxState(w);
+    expect(s.certificates.find((c) => c.id === before.ios.certificateId)?.state).toBe("REVOKED");
+    expect(liveCertificates(s)).toHaveLength(2);
+    expect(s.profiles.find((p) => p.id === after.ios.appStoreProfile.id)?.certificateIds).toEqual([after.ios.certificateId]);
+  } finally {
+    await a.dispose();
+    await b.dispose();
+  }
+});
