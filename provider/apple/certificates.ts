@@ -5,17 +5,10 @@
 import { AppleApiError, AppleCertificateLimitReached } from "../errors";
 import { certificatePublicKeyFingerprint, csrPublicKeyFingerprint } from "../formats/csr";
 import type { AppleClient } from "./client";
-import type { ApplePlatform, Certificate, CertificateType, DocumentOne, ResourceObject } from "./types";
+import type { Certificate, CertificateType, DocumentOne, ResourceObject } from "./types";
 
-interface CertificateAttributes {
-  certificateType: CertificateType;
-  name: string;
-  displayName: string;
-  serialNumber: string;
-  platform: ApplePlatform | null;
-  expirationDate: string;
-  certificateContent: string;
-}
+/** What Apple sends as a certificate's attributes: the Certificate type without its id. */
+type CertificateAttributes = Omit<Certificate, "id">;
 
 /** Peer tools detect the limit by this text (fastlane match generator.rb, eas-cli distributionCertificate.ts). */
 const LIMIT_DETAIL = /You already have a current .* certificate or a pending certificate request/i;
