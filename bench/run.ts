@@ -18,6 +18,8 @@
  *   npm run bench -- --label after          a label stored in the JSON (e.g. before/after a change)
  *   npm run bench -- --parallel 16          pulumi --parallel (default: the CLI's own, 4 x cores)
  *   npm run bench -- --keep                 keep the deployed stacks (their state folders are printed)
+ *   npm run bench -- --type-check           let Pulumi type-check the programs on every run (its default;
+ *                                           the generated programs set "noCheck", see fleet-program.ts)
  *   npm run bench -- --cpu-prof DIR         V8 CPU profiles of fleet up's program and provider processes
  */
 import { spawn, spawnSync } from "child_process";
@@ -51,6 +53,8 @@ interface Options {
   label?: string;
   parallel?: number;
   keep: boolean;
+  /** Let Pulumi type-check the TypeScript programs on every run (its default) instead of transpiling only. */
+  typeCheck: boolean;
   /** Write V8 CPU profiles of fleet up's node processes into this folder (for finding where time goes). */
   cpuProf?: string;
 }
@@ -66,12 +70,24 @@ export interface PhaseResult {
   provider: ProviderSample;
   /** The machine's 1-minute load average before and after: other work on a shared machine skews wall times. */
   loadAvg: [number, number];
+  /** When the sandbox saw the fleet's Apple requests, by "METHOD /route": [first, last] in ms from the phase's start. */
+  timeline: Record<string, [number, number]>;
 }
 
 export interface SizeResult {
   n: number;
   resources: number;
-  floor: { wallMs: number; workMs: number; credentials: number; calls: Calls; sandboxRequests: Calls; maxRssKb: number; cpuMs: number; loadAvg: [number, number] };
+  floor: {
+    wallMs: number;
+    workMs: number;
+    credentials: number;
+    calls: Calls;
+    sandboxRequests: Calls;
+    maxRssKb: number;
+    cpuMs: number;
+    loadAvg: [number, number];
+    timeline: Record<string, [number, number]>;
+  };
   fleetUp: PhaseResult;
   ratio: number;
   noopPreview: PhaseResult;
@@ -79,10 +95,12 @@ export interface SizeResult {
   refresh: PhaseResult;
   /** Pulumi's own cost for the same shape: `up` of a program whose dynamic provider does nothing. */
   pulumiOnlyUp: PhaseResult;
+  /** Mean characters of state (inputs + outputs) per fleet resource; the baseline stores as many. */
+  stateCharsPerResource: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizes: [1, 10, 50], keep: false };
+  const opts: Options = { sizes: [1, 10, 50], keep: false, typeCheck: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
     const value = () => inline ?? argv[++i];
@@ -90,9 +108,10 @@ function parseOptions(argv: string[]): Options {
     else if (flag === "--label") opts.label = value();
     else if (flag === "--parallel") opts.parallel = Number(value());
     else if (flag === "--keep") opts.keep = true;
+    else if (flag === "--type-check") opts.typeCheck = true;
     else if (flag === "--cpu-prof") opts.cpuProf = path.resolve(value());
     else if (flag === "--help" || flag === "-h") {
-      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--keep] [--cpu-prof DIR]\n");
+      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--keep] [--type-check] [--cpu-prof DIR]\n");
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]} (see --help)`);
   }
@@ -117,6 +136,18 @@ function sandboxCounts(entries: RequestLogEntry[], teamId: string): Calls {
     if (e.teamId !== teamId) continue;
     const key = `${e.method} ${e.route}`;
     out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+function sandboxTimeline(entries: RequestLogEntry[], teamId: string, startedMs: number): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const e of entries) {
+    if (e.teamId !== teamId) continue;
+    const key = `${e.method} ${e.route}`;
+    const t = Date.parse(e.at) - startedMs;
+    const span = out[key];
+    out[key] = span ? [Math.min(span[0], t), Math.max(span[1], t)] : [t, t];
   }
   return out;
 }
@@ -197,14 +228,23 @@ async function phase(stack: PulumiStack, sandbox: RunningSandbox, name: string, 
   const wallMs = Date.now() - started;
   const provider = sampler.stop();
   if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (${name}) exited ${r.code}:\n${r.output.slice(-6000)}`);
-  return { wallMs, calls: countLines(callLog), sandboxRequests: sandboxCounts(await sandbox.admin.requests(), FLEET_TEAM), provider, loadAvg: [load0, os.loadavg()[0]] };
+  const entries = await sandbox.admin.requests();
+  return {
+    wallMs,
+    calls: countLines(callLog),
+    sandboxRequests: sandboxCounts(entries, FLEET_TEAM),
+    provider,
+    loadAvg: [load0, os.loadavg()[0]],
+    timeline: sandboxTimeline(entries, FLEET_TEAM, started),
+  };
 }
 
 /** `pulumi up` of the baseline program: the same resources and dependencies, a provider that does nothing. */
-async function pulumiOnly(n: number, sandbox: RunningSandbox, opts: Options): Promise<PhaseResult> {
+async function pulumiOnly(n: number, sandbox: RunningSandbox, opts: Options, payloadChars: number): Promise<PhaseResult> {
   const dir = path.join(WORK, `baseline-${n}`);
   fs.rmSync(dir, { recursive: true, force: true });
-  writeFleetProgram(dir, { store: { url: "", kms: "" }, apple: { issuerId: "", keyId: "", teamId: "", baseUrl: "", privateKeyFile: "" }, apnsKeyId: "", apnsP8File: "", bundleIds: fleetBundleIds(n) }, "baseline");
+  const config = { store: { url: "", kms: "" }, apple: { issuerId: "", keyId: "", teamId: "", baseUrl: "", privateKeyFile: "" }, apnsKeyId: "", apnsP8File: "", bundleIds: fleetBundleIds(n), payloadChars };
+  writeFleetProgram(dir, config, "baseline", opts.typeCheck);
   const stack = await PulumiStack.create(dir, { stack: `baseline${n}` });
   try {
     const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
@@ -212,6 +252,16 @@ async function pulumiOnly(n: number, sandbox: RunningSandbox, opts: Options): Pr
   } finally {
     await stack.dispose();
   }
+}
+
+/** Mean JSON size of the fleet resources' inputs plus outputs in the deployed stack's state. */
+async function stateCharsPerResource(stack: PulumiStack): Promise<number> {
+  const r = await stack.run(["stack", "export"], { timeoutMs: RUN_TIMEOUT_MS });
+  if (r.code !== 0) throw new Error(`pulumi stack export exited ${r.code}:\n${r.output.slice(-4000)}`);
+  const doc = JSON.parse(r.stdout) as { deployment: { resources: Array<{ type: string; inputs?: unknown; outputs?: unknown }> } };
+  const ours = doc.deployment.resources.filter((res) => res.type.startsWith("pulumi-nodejs:dynamic/"));
+  const chars = ours.reduce((sum, res) => sum + JSON.stringify(res.inputs ?? {}).length + JSON.stringify(res.outputs ?? {}).length, 0);
+  return Math.round(chars / Math.max(1, ours.length));
 }
 
 async function runSize(n: number, opts: Options): Promise<SizeResult> {
@@ -228,6 +278,7 @@ async function runSize(n: number, opts: Options): Promise<SizeResult> {
     const floorTeam = sandbox.teams.find((t) => t.teamId === FLOOR_TEAM)!;
     await sandbox.admin.clearRequests();
     const floorLoad0 = os.loadavg()[0];
+    const floorStarted = Date.now();
     const floor = await runFloor({
       store: await store(),
       apple: { ...floorTeam.apiKey, baseUrl: sandbox.url },
@@ -237,7 +288,9 @@ async function runSize(n: number, opts: Options): Promise<SizeResult> {
       parallel,
     });
     const floorLoad1 = os.loadavg()[0];
-    const floorSandbox = sandboxCounts(await sandbox.admin.requests(), FLOOR_TEAM);
+    const floorEntries = await sandbox.admin.requests();
+    const floorSandbox = sandboxCounts(floorEntries, FLOOR_TEAM);
+    const floorTimeline = sandboxTimeline(floorEntries, FLOOR_TEAM, floorStarted);
     log(`N=${n}: floor ${fmt.s(floor.wallMs)}`);
 
     // 2-4. The fleet under the real CLI.
@@ -250,13 +303,18 @@ async function runSize(n: number, opts: Options): Promise<SizeResult> {
     const apnsFile = path.join(keys, "AuthKey_APNS000001.p8");
     fs.writeFileSync(ascKeyFile, fleetTeam.apiKey.privateKeyPem, { mode: 0o600 });
     fs.writeFileSync(apnsFile, apnsP8, { mode: 0o600 });
-    writeFleetProgram(dir, {
+    writeFleetProgram(
+      dir,
+      {
       store: await store(),
       apple: { issuerId: fleetTeam.apiKey.issuerId, keyId: fleetTeam.apiKey.keyId, teamId: FLEET_TEAM, baseUrl: sandbox.url, privateKeyFile: ascKeyFile },
       apnsKeyId: "APNS000001",
       apnsP8File: apnsFile,
       bundleIds: fleetBundleIds(n),
-    });
+      },
+      "fleet",
+      opts.typeCheck,
+    );
     const stack = await PulumiStack.create(dir, { stack: `bench${n}` });
     const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
     try {
@@ -269,19 +327,21 @@ async function runSize(n: number, opts: Options): Promise<SizeResult> {
       const noopUp = await phase(stack, sandbox, "noop-up", ["up", "--yes", "--skip-preview", "--non-interactive", "--expect-no-changes", ...par]);
       log(`N=${n}: no-op up ${fmt.s(noopUp.wallMs)}; refresh`);
       const refresh = await phase(stack, sandbox, "refresh", ["refresh", "--yes", "--skip-preview", "--non-interactive", ...par]);
-      log(`N=${n}: refresh ${fmt.s(refresh.wallMs)}; Pulumi alone (a do-nothing provider, same shape)`);
-      const pulumiOnlyUp = await pulumiOnly(n, sandbox, opts);
+      const stateChars = await stateCharsPerResource(stack);
+      log(`N=${n}: refresh ${fmt.s(refresh.wallMs)}; Pulumi alone (a do-nothing provider, same shape, ${stateChars} characters of state per resource)`);
+      const pulumiOnlyUp = await pulumiOnly(n, sandbox, opts, Math.round(stateChars / 2));
       log(`N=${n}: Pulumi alone ${fmt.s(pulumiOnlyUp.wallMs)}`);
       return {
         n,
         resources: fleetResourceCount(n),
-        floor: { wallMs: floor.wallMs, workMs: floor.result.workMs, credentials: floor.result.credentials, calls: floor.result.calls, sandboxRequests: floorSandbox, maxRssKb: floor.result.maxRssKb, cpuMs: floor.result.cpuMs, loadAvg: [floorLoad0, floorLoad1] },
+        floor: { wallMs: floor.wallMs, workMs: floor.result.workMs, credentials: floor.result.credentials, calls: floor.result.calls, sandboxRequests: floorSandbox, maxRssKb: floor.result.maxRssKb, cpuMs: floor.result.cpuMs, loadAvg: [floorLoad0, floorLoad1], timeline: floorTimeline },
         fleetUp,
         ratio: fleetUp.wallMs / floor.wallMs,
         noopPreview,
         noopUp,
         refresh,
         pulumiOnlyUp,
+        stateCharsPerResource: stateChars,
       };
     } finally {
       if (!opts.keep) {
@@ -321,6 +381,15 @@ function report(results: SizeResult[]): void {
       const seen = r.fleetUp.provider.providerSeenMs;
       return [r.n, fmt.s(c.engine), fmt.s(c.program), fmt.s(c.provider), fmt.s(c["language-host"]), fmt.s(c.other), fmt.s(r.floor.cpuMs), seen ? fmt.s(seen[0]) : "-", la(r.floor.loadAvg), la(r.fleetUp.loadAvg)];
     }),
+  );
+  out.write("\n== When Apple saw the creates (s from the start of the floor / of `pulumi up`; first-last)\n");
+  const span = (t: Record<string, [number, number]>, k: string) => (t[k] ? `${fmt.s(t[k][0])}-${fmt.s(t[k][1])}` : "-");
+  printTable(
+    ["N", "run", "POST certificates", "POST bundleIds", "POST profiles", "end"],
+    results.flatMap((r) => [
+      [r.n, "floor", span(r.floor.timeline, "POST /v1/certificates"), span(r.floor.timeline, "POST /v1/bundleIds"), span(r.floor.timeline, "POST /v1/profiles"), fmt.s(r.floor.wallMs)],
+      [r.n, "fleet up", span(r.fleetUp.timeline, "POST /v1/certificates"), span(r.fleetUp.timeline, "POST /v1/bundleIds"), span(r.fleetUp.timeline, "POST /v1/profiles"), fmt.s(r.fleetUp.wallMs)],
+    ]),
   );
   for (const r of results) {
     out.write(`\n== Calls per created resource, N=${r.n} (fleet: ${r.resources} resources; floor: ${r.floor.credentials} credentials)\n`);
@@ -391,6 +460,7 @@ async function main(): Promise<void> {
     machine: machine(),
     versions: versions(),
     pulumiParallel: opts.parallel ?? `CLI default (4 x ${os.cpus().length} cores)`,
+    typeCheckedPrograms: opts.typeCheck,
     sizes: results,
   };
   const file = path.join(RESULTS, `bench-${doc.startedAt.replace(/[:.]/g, "-")}${opts.label ? `-${opts.label.replace(/[^A-Za-z0-9_-]/g, "_")}` : ""}.json`);

@@ -1,39 +1,40 @@
 /**
- * The dynamic provider that Pulumi serializes into state. Pulumi runs provider methods in another
- * process from a serialized closure (DESIGN.md, "Pulumi facts"); a closure that captured our
- * modules would serialize them by value, AWS SDK clients included, and fail. So each method
- * captures only a package path and loads the implementation at call time, the way any installed
- * package is loaded. Read and delete run the closure stored in state: the path must stay stable
- * across releases (renaming a resource module needs a re-export at the old path).
+ * How our resources reach their implementation in Pulumi's dynamic-provider process.
+ *
+ * A Pulumi dynamic resource carries its provider in the `__provider` input: the text of a CommonJS
+ * module that the dynamic-provider host evaluates (require-from-string, resolving from the program's
+ * folder) and whose `handler()` returns the provider object. `pulumi.dynamic.Resource` produces that
+ * text by serializing a closure, which costs the program ~30 ms per provider and, with Pulumi's
+ * wrapping of every method, about 2.4 KB per resource, stored twice (inputs and outputs) in every
+ * resource's state and rewritten by the engine at every checkpoint. We write the module ourselves
+ * instead: one line that loads the installed package by path, about 110 bytes. A closure that
+ * captured our modules would in any case have to serialize them by value, AWS SDK clients included.
+ *
+ * Read and delete run the text stored in state, so the module path must stay stable across releases
+ * (renaming a resource module needs a re-export at the old path). State written by earlier releases
+ * holds Pulumi-serialized closures that load the same paths; the host evaluates either, and our diffs
+ * ignore `__provider`, so upgrading changes nothing until a resource's next real update.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
-/**
- * @param modulePath the implementation module inside the installed package, e.g.
- *   "pulumi-appsigning/dist/provider/resources/android/keystore.js"; it exports `provider`.
- */
-export function lazyProvider(modulePath: string): pulumi.dynamic.ResourceProvider {
-  // One object per module: Pulumi caches a provider's serialization by object identity, and
-  // serializing a closure costs ~30 ms of the program's time, so a fleet of 150 resources would
-  // spend seconds re-serializing the same four providers. The serialized text is the same.
-  let provider = providers.get(modulePath);
-  if (!provider) {
-    provider = closureFor(modulePath);
-    providers.set(modulePath, provider);
+const PROVIDER_KEY = "__provider";
+
+/** The `__provider` module text for an implementation module that exports `provider`. */
+export function providerModuleText(modulePath: string): string {
+  if (!/^[A-Za-z0-9@][A-Za-z0-9@/._-]*\.js$/.test(modulePath)) {
+    throw new Error(`provider module path ${JSON.stringify(modulePath)} must be a package path ending in .js`);
   }
-  return provider;
+  return `exports.handler = () => require(${JSON.stringify(modulePath)}).provider;\n`;
 }
 
-const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
-
-function closureFor(modulePath: string): pulumi.dynamic.ResourceProvider {
-  const implementation = modulePath;
-  return {
-    check: (olds, news) => require(implementation).provider.check(olds, news),
-    diff: (id, olds, news) => require(implementation).provider.diff(id, olds, news),
-    create: (inputs) => require(implementation).provider.create(inputs),
-    read: (id, props) => require(implementation).provider.read(id, props),
-    update: (id, olds, news) => require(implementation).provider.update(id, olds, news),
-    delete: (id, props) => require(implementation).provider.delete(id, props),
-  };
+/**
+ * A dynamic resource (type `pulumi-nodejs:dynamic/<module>:<type>`, served by Pulumi's Node.js
+ * dynamic-provider host) whose provider is the `provider` export of `modulePath` in the installed
+ * package, e.g. "pulumi-appsigning/dist/provider/resources/android/keystore.js".
+ */
+export class LazyDynamicResource extends pulumi.CustomResource {
+  constructor(modulePath: string, module: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+    if (PROVIDER_KEY in props) throw new Error(`a dynamic resource must not define the ${PROVIDER_KEY} input`);
+    super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, [PROVIDER_KEY]: providerModuleText(modulePath) }, opts);
+  }
 }

@@ -15,7 +15,7 @@ import type { KeystoreKeyInputs, KeystoreRole } from "../../rules/keystore";
 import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
-import { lazyProvider } from "../lazy-provider";
+import { LazyDynamicResource } from "../lazy-provider";
 import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
 import { recall, stash } from "../secret-inputs";
 
@@ -314,7 +314,7 @@ export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, 
 
 const MODULE = "pulumi-appsigning/dist/provider/resources/android/keystore.js";
 
-export class Keystore extends pulumi.dynamic.Resource {
+export class Keystore extends LazyDynamicResource {
   declare readonly role: pulumi.Output<KeystoreRole>;
   declare readonly alias: pulumi.Output<string>;
   declare readonly format: pulumi.Output<KeystoreFormat>;
@@ -372,11 +372,11 @@ export class Keystore extends pulumi.dynamic.Resource {
     // allowReplace lifts it too (a replacement deletes the old resource; the provider still refuses
     // a plain delete without allowDelete).
     const protect = opts.protect ?? (role === "app-signing" && args.allowDelete !== true && args.allowReplace !== true);
-    super(lazyProvider(MODULE), name, props, {
+    super(MODULE, "android", "Keystore", name, props, {
       ...opts,
       protect,
       additionalSecretOutputs: [...(opts.additionalSecretOutputs ?? []), "keystoreBase64", "storePassword", "keyPassword", "import"],
-    }, "android", "Keystore");
+    });
   }
 }
 

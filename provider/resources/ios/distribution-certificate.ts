@@ -21,7 +21,7 @@ import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
 import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
-import { lazyProvider } from "../lazy-provider";
+import { LazyDynamicResource } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
 import type { AppleAccess, AppleAccessArgs } from "./apple-access";
@@ -203,6 +203,13 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
     return { id: cert.id, outs: outputsOf(inputs, cert, facts, ref.version, vault, others, apple.clockSkewMs) };
   }
 
+  // The new key is made while the lease and Apple's list are awaited: RSA generation runs on libuv's
+  // thread pool, where a fleet's keystores queue theirs, and every profile of the team waits for
+  // this certificate. A key that turns out not to be needed (a pending key is resumed, the slots are
+  // full) is dropped unused; it was never written anywhere.
+  const freshKey = generateRsaKeyPairAsync();
+  freshKey.catch(() => undefined); // awaited below when used; this only keeps an unused failure quiet
+
   // One certificate creation per team at a time, across stacks: the last free slot goes to one of them.
   return vault.withLease(`apple/${teamId}/certificate-slots`, { ttlMs: 120_000, waitMs: 180_000 }, async () => {
     const current = await vault.head(id.name);
@@ -221,7 +228,7 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
       cert = await findCertificateForCsr(apple, type, csrPem);
       console.log(`ios.DistributionCertificate ${inputs.name}: resuming the pending key sealed at ${sealed.header.sealedAt}${cert ? `; Apple had issued certificate ${cert.id}` : ""}`);
     } else {
-      privateKeyPem = (await generateRsaKeyPairAsync()).privateKeyPem;
+      privateKeyPem = (await freshKey).privateKeyPem;
       csrPem = createCsr(privateKeyPem, { commonName: `appsigning ${inputs.name}` });
       etag = "";
     }
@@ -310,7 +317,7 @@ export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, 
 
 const MODULE = "pulumi-appsigning/dist/provider/resources/ios/distribution-certificate.js";
 
-export class DistributionCertificate extends pulumi.dynamic.Resource {
+export class DistributionCertificate extends LazyDynamicResource {
   declare readonly certificateId: pulumi.Output<string>;
   declare readonly serialNumber: pulumi.Output<string>;
   declare readonly sha1Fingerprint: pulumi.Output<string>;
@@ -352,6 +359,6 @@ export class DistributionCertificate extends pulumi.dynamic.Resource {
       appleState: undefined,
       otherSlotHolders: undefined,
     };
-    super(lazyProvider(MODULE), name, props, opts, "ios", "DistributionCertificate");
+    super(MODULE, "ios", "DistributionCertificate", name, props, opts);
   }
 }

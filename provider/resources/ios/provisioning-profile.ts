@@ -20,7 +20,7 @@ import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
 import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
-import { lazyProvider } from "../lazy-provider";
+import { LazyDynamicResource } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 import { takenName } from "../taken-names";
 import { appleClientForInputs, appleClientFromVault, checkAppleAccess } from "./apple-access";
@@ -321,7 +321,7 @@ export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, 
 
 const MODULE = "pulumi-appsigning/dist/provider/resources/ios/provisioning-profile.js";
 
-export class ProvisioningProfile extends pulumi.dynamic.Resource {
+export class ProvisioningProfile extends LazyDynamicResource {
   declare readonly profileId: pulumi.Output<string>;
   declare readonly uuid: pulumi.Output<string>;
   /** The profile's name at Apple (what Xcode's PROVISIONING_PROFILE_SPECIFIER takes). */
@@ -367,6 +367,6 @@ export class ProvisioningProfile extends pulumi.dynamic.Resource {
     // The engine plans the cascade: whenever the certificate is replaced, so is this profile, and
     // `pulumi preview` shows it (Pulumi's replaceWith option).
     const replaceWith = isResource ? [...(opts.replaceWith ?? []), cert] : opts.replaceWith;
-    super(lazyProvider(MODULE), name, props, { ...opts, replaceWith }, "ios", "ProvisioningProfile");
+    super(MODULE, "ios", "ProvisioningProfile", name, props, { ...opts, replaceWith });
   }
 }

@@ -14,7 +14,7 @@ import { containsUnknown, isUnknown } from "../../rules/unknown";
 import { Vault } from "../../store";
 import type { StoreConfig } from "../../store";
 import { checkFailures, defaultVaultName, logReasons, moveSealed, ownerOf, plain, retireIfCurrent } from "../common";
-import { lazyProvider } from "../lazy-provider";
+import { LazyDynamicResource } from "../lazy-provider";
 import { recall, stash } from "../secret-inputs";
 
 export interface PushKeyArgs {
@@ -162,7 +162,7 @@ export const provider: pulumi.dynamic.ResourceProvider = { check, diff, create, 
 
 const MODULE = "pulumi-appsigning/dist/provider/resources/ios/push-key.js";
 
-export class PushKey extends pulumi.dynamic.Resource {
+export class PushKey extends LazyDynamicResource {
   declare readonly keyId: pulumi.Output<string>;
   declare readonly teamId: pulumi.Output<string>;
   /** SHA-256 of the public key (SPKI DER), colon-separated. */
@@ -190,6 +190,6 @@ export class PushKey extends pulumi.dynamic.Resource {
     // allowReplace lifts the protection too (a replacement deletes the old resource); the provider
     // still refuses a plain delete without allowDelete.
     const protect = opts.protect ?? !(args.allowDelete === true || args.allowReplace === true);
-    super(lazyProvider(MODULE), name, props, { ...opts, protect }, "ios", "PushKey");
+    super(MODULE, "ios", "PushKey", name, props, { ...opts, protect });
   }
 }
