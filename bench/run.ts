@@ -18,8 +18,9 @@
  *   npm run bench -- --label after          a label stored in the JSON (e.g. before/after a change)
  *   npm run bench -- --parallel 16          pulumi --parallel (default: the CLI's own, 4 x cores)
  *   npm run bench -- --keep                 keep the deployed stacks (their state folders are printed)
- *   npm run bench -- --type-check           let Pulumi type-check the programs on every run (its default;
- *                                           the generated programs set "noCheck", see fleet-program.ts)
+ *   npm run bench -- --program ts           programs in TypeScript, run by Pulumi through ts-node (transpile
+ *                                           only); ts-checked: also type-checked on every run (Pulumi's
+ *                                           default); js (default): compiled ahead, as a built stack runs
  *   npm run bench -- --cpu-prof DIR         V8 CPU profiles of fleet up's program and provider processes
  */
 import { spawn, spawnSync } from "child_process";
@@ -34,6 +35,7 @@ import { kmsKeyUrl, newBucket, newKmsKey, s3StoreUrl } from "../test/harness/aws
 import { startMoto } from "../test/harness/moto";
 import { PulumiStack, pulumiBinDir } from "../test/harness/pulumi";
 import { fleetBundleIds, fleetResourceCount, writeFleetProgram } from "./fleet-program";
+import type { ProgramLanguage } from "./fleet-program";
 import type { FloorConfig, FloorResult } from "./floor";
 import { sampleProvider } from "./provider-process";
 import type { ProviderSample } from "./provider-process";
@@ -53,8 +55,8 @@ interface Options {
   label?: string;
   parallel?: number;
   keep: boolean;
-  /** Let Pulumi type-check the TypeScript programs on every run (its default) instead of transpiling only. */
-  typeCheck: boolean;
+  /** How Pulumi gets the generated programs (see ProgramLanguage in fleet-program.ts). */
+  program: ProgramLanguage;
   /** Write V8 CPU profiles of fleet up's node processes into this folder (for finding where time goes). */
   cpuProf?: string;
 }
@@ -100,7 +102,7 @@ export interface SizeResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizes: [1, 10, 50], keep: false, typeCheck: false };
+  const opts: Options = { sizes: [1, 10, 50], keep: false, program: "js" };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
     const value = () => inline ?? argv[++i];
@@ -108,10 +110,14 @@ function parseOptions(argv: string[]): Options {
     else if (flag === "--label") opts.label = value();
     else if (flag === "--parallel") opts.parallel = Number(value());
     else if (flag === "--keep") opts.keep = true;
-    else if (flag === "--type-check") opts.typeCheck = true;
+    else if (flag === "--program") {
+      const v = value();
+      if (v !== "js" && v !== "ts" && v !== "ts-checked") throw new Error("--program takes js, ts or ts-checked");
+      opts.program = v;
+    }
     else if (flag === "--cpu-prof") opts.cpuProf = path.resolve(value());
     else if (flag === "--help" || flag === "-h") {
-      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--keep] [--type-check] [--cpu-prof DIR]\n");
+      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--keep] [--program js|ts|ts-checked] [--cpu-prof DIR]\n");
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]} (see --help)`);
   }
@@ -244,7 +250,7 @@ async function pulumiOnly(n: number, sandbox: RunningSandbox, opts: Options, pay
   const dir = path.join(WORK, `baseline-${n}`);
   fs.rmSync(dir, { recursive: true, force: true });
   const config = { store: { url: "", kms: "" }, apple: { issuerId: "", keyId: "", teamId: "", baseUrl: "", privateKeyFile: "" }, apnsKeyId: "", apnsP8File: "", bundleIds: fleetBundleIds(n), payloadChars };
-  writeFleetProgram(dir, config, "baseline", opts.typeCheck);
+  writeFleetProgram(dir, config, "baseline", opts.program);
   const stack = await PulumiStack.create(dir, { stack: `baseline${n}` });
   try {
     const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
@@ -313,7 +319,7 @@ async function runSize(n: number, opts: Options): Promise<SizeResult> {
       bundleIds: fleetBundleIds(n),
       },
       "fleet",
-      opts.typeCheck,
+      opts.program,
     );
     const stack = await PulumiStack.create(dir, { stack: `bench${n}` });
     const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
@@ -460,7 +466,7 @@ async function main(): Promise<void> {
     machine: machine(),
     versions: versions(),
     pulumiParallel: opts.parallel ?? `CLI default (4 x ${os.cpus().length} cores)`,
-    typeCheckedPrograms: opts.typeCheck,
+    program: opts.program,
     sizes: results,
   };
   const file = path.join(RESULTS, `bench-${doc.startedAt.replace(/[:.]/g, "-")}${opts.label ? `-${opts.label.replace(/[^A-Za-z0-9_-]/g, "_")}` : ""}.json`);

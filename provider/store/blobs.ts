@@ -23,6 +23,8 @@ export interface BlobBackend {
   /** Secret-free description, e.g. s3://bucket/prefix. */
   readonly location: string;
   read(key: string, version?: string): Promise<StoredObject | undefined>;
+  /** The current object's version and ETag without its body (S3 HeadObject); undefined when absent. */
+  stat(key: string): Promise<Omit<StoredObject, "body"> | undefined>;
   write(key: string, body: Buffer, cond: WriteCondition): Promise<{ etag: string; version: string }>;
   /** Conditional delete of the current object; earlier versions stay. Used for leases. */
   remove(key: string, etag: string): Promise<void>;

@@ -74,6 +74,17 @@ export class FileBlobs implements BlobBackend {
     }
   }
 
+  async stat(key: string): Promise<Omit<StoredObject, "body"> | undefined> {
+    try {
+      const vid = path.basename(await fs.promises.readlink(this.current(key)));
+      const st = await fs.promises.stat(path.join(this.versionDir(key), vid));
+      return { etag: vid, version: vid, lastModified: st.mtime.toISOString() };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      this.wrap(err, `reading ${key}`);
+    }
+  }
+
   /** Writes an immutable version file and returns its id. */
   private async writeVersion(key: string, body: Buffer): Promise<string> {
     const dir = this.versionDir(key);

@@ -85,6 +85,19 @@ export class S3Blobs implements BlobBackend {
     }
   }
 
+  async stat(key: string): Promise<Omit<StoredObject, "body"> | undefined> {
+    const { HeadObjectCommand } = s3();
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.full(key) }));
+      return { etag: out.ETag!, version: out.VersionId ?? "null", lastModified: out.LastModified?.toISOString() };
+    } catch (err) {
+      // HEAD answers carry no body, so S3's "NoSuchKey" arrives as a bare 404 ("NotFound").
+      const name = errName(err);
+      if (name === "NoSuchKey" || name === "NotFound" || (errStatus(err) === 404 && name !== "NoSuchBucket")) return undefined;
+      this.translate(err, `reading ${key}`);
+    }
+  }
+
   private async readArchived(key: string, version: string): Promise<StoredObject> {
     const archived = await this.read(`${ARCHIVE}/${key}/${version.slice("archive:".length)}`);
     if (!archived) throw new BlobNotFound(`${key} has no version ${version} in ${this.location}`);

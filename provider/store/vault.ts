@@ -210,6 +210,22 @@ export class Vault {
     };
   }
 
+  /**
+   * Whether the current version of a blob is still `knownVersion`, from its metadata alone (S3
+   * HeadObject, a folder's link): "same", or the blob's header (undefined when the blob is gone)
+   * when it may have changed. Version ids are immutable, so the same id means the same bytes; an S3
+   * bucket without versioning gives every object the id "null", which proves nothing, so the blob
+   * is read then.
+   */
+  async headIfChanged(name: string, knownVersion: string): Promise<"same" | (BlobListing & { lastModified?: string }) | undefined> {
+    if (knownVersion && knownVersion !== "null") {
+      const st = await this.blobs.stat(this.key(name));
+      if (!st) return undefined;
+      if (st.version === knownVersion) return "same";
+    }
+    return this.head(name);
+  }
+
   /** Every credential in the store (current versions), by name. */
   async list(prefix = ""): Promise<BlobListing[]> {
     const names = await this.names(prefix);

@@ -1,8 +1,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { Vault } from "../../provider/store";
+import { callCounts } from "../../provider/store/aws-clients";
 import type { BlobIdentity } from "../../provider/store";
 import {
   BlobNotFound,
@@ -157,6 +158,28 @@ describe.each(modes)("vault on %s", (_label, make) => {
     expectNoSecret(err);
   });
 
+  test("headIfChanged tells an unchanged blob from its metadata alone, and sees a new version, a retirement and a removal", async () => {
+    const { vault, bucket } = await make();
+    const v1 = await vault.put(id("h/1"), { v: "one" }, { expect: "absent" });
+    const before = { ...callCounts };
+    expect(await vault.headIfChanged("h/1", v1.version)).toBe("same");
+    if (bucket) {
+      // One S3 HeadObject, no GetObject and no key access.
+      const delta = (k: string) => (callCounts[k] ?? 0) - (before[k] ?? 0);
+      expect([delta("s3:HeadObject"), delta("s3:GetObject"), delta("kms:Decrypt")]).toEqual([1, 0, 0]);
+    }
+    const v2 = await vault.put(id("h/1"), { v: "two" }, { expect: { etag: v1.etag } });
+    const moved = await vault.headIfChanged("h/1", v1.version);
+    expect(moved !== "same" && moved?.version).toBe(v2.version);
+    await vault.retire(id("h/1"), { reason: "destroyed" });
+    const retired = await vault.headIfChanged("h/1", v2.version);
+    expect(retired !== "same" && retired?.state).toBe("retired");
+    const v3 = await vault.put(id("h/2"), { v: "three" }, { expect: "absent" });
+    if (bucket) await s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: `signing/credentials/h/2.asb` }));
+    else fs.rmSync(path.join(tmp, "store/credentials/h/2.asb"));
+    expect(await vault.headIfChanged("h/2", v3.version)).toBeUndefined();
+  });
+
   test("a missing name is a clear not-found error", async () => {
     const { vault } = await make();
     await expect(vault.get(id("no/such"))).rejects.toBeInstanceOf(BlobNotFound);
@@ -235,6 +258,9 @@ describe("vault errors", () => {
     const archived = versions.find((v) => v.version.startsWith("archive:"));
     expect(archived).toBeDefined();
     expect((await vault.get(id("u/1"), { version: archived!.version })).bundle.v).toBe("one");
+    // Every object's version id is "null" here, which proves nothing: the header is read.
+    const head = await vault.headIfChanged("u/1", "null");
+    expect(head !== "same" && head?.state).toBe("active");
   });
 
   test("malformed store URLs fail before any I/O, naming the field", () => {

@@ -258,7 +258,11 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
 
 async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResult> {
   const vault = Vault.open(props.store);
-  const head = await vault.head(props.vaultName);
+  // One metadata read when nothing changed; the blob's header only when its version moved.
+  const head = await vault.headIfChanged(props.vaultName, props.vaultVersion);
+  if (head === "same") {
+    return { id, props: plain({ ...props, vaultState: "active" }), inputs: inputsOf(props) };
+  }
   if (!head || head.state === "retired") {
     return { id, props: plain({ ...props, vaultState: head ? "retired" : "missing" }), inputs: inputsOf(props) };
   }

@@ -286,8 +286,9 @@ async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResu
   }
   const others = certs.filter((c) => c.id !== props.certificateId);
   const holders = others.length > 0 ? await slotHolders(vault, props.apple.teamId, others) : [];
-  const head = await vault.head(props.vaultName);
-  const next: Outputs = { ...props, appleState, expiresAt, otherSlotHolders: holders, vaultVersion: head?.version ?? props.vaultVersion, appleClockSkewMs: client.clockSkewMs };
+  const head = await vault.headIfChanged(props.vaultName, props.vaultVersion);
+  const vaultVersion = head && head !== "same" ? head.version : props.vaultVersion;
+  const next: Outputs = { ...props, appleState, expiresAt, otherSlotHolders: holders, vaultVersion, appleClockSkewMs: client.clockSkewMs };
   const { store, apple, certificateType, renewBeforeDays, revokeOnDelete, certificateLimit, name, owner } = props;
   return { id, props: plain(next), inputs: plain({ store, apple, certificateType, renewBeforeDays, revokeOnDelete, certificateLimit, import: props.import, name, owner }) };
 }

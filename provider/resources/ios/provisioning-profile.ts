@@ -289,8 +289,9 @@ async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResu
     expiresAt = profile.expirationDate || expiresAt;
     profileState = profile.profileState === "INVALID" ? "INVALID" : Date.parse(expiresAt) <= apple.appleNow().getTime() ? "EXPIRED" : "ACTIVE";
   }
-  const head = await Vault.open(props.store).head(props.vaultName);
-  const next = { ...props, profileState, expiresAt, vaultVersion: head?.version ?? props.vaultVersion, appleClockSkewMs: apple.clockSkewMs };
+  const head = await Vault.open(props.store).headIfChanged(props.vaultName, props.vaultVersion);
+  const vaultVersion = head && head !== "same" ? head.version : props.vaultVersion;
+  const next = { ...props, profileState, expiresAt, vaultVersion, appleClockSkewMs: apple.clockSkewMs };
   const { store, apple: access, bundleId, type, certificate, devices, profileName, createBundleId, renewBeforeDays, deleteOnDelete, name, owner } = props;
   return {
     id,

@@ -136,8 +136,8 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
 }
 
 async function read(id: string, props: Outputs): Promise<pulumi.dynamic.ReadResult> {
-  const head = await Vault.open(props.store).head(props.vaultName);
-  const next = { ...props, vaultVersion: head && head.state !== "retired" ? head.version : props.vaultVersion };
+  const head = await Vault.open(props.store).headIfChanged(props.vaultName, props.vaultVersion);
+  const next = { ...props, vaultVersion: head && head !== "same" && head.state !== "retired" ? head.version : props.vaultVersion };
   const { store, teamId, keyId, p8, allowReplace, allowDelete, name, owner } = props;
   return { id, props: plain(next), inputs: { store, teamId, keyId, p8, allowReplace, allowDelete, name, owner } };
 }
