@@ -18,9 +18,9 @@
  *   npm run bench -- --label after          a label stored in the JSON (e.g. before/after a change)
  *   npm run bench -- --parallel 16          pulumi --parallel (default: the CLI's own, 4 x cores)
  *   npm run bench -- --keep                 keep the deployed stacks (their state folders are printed)
- *   npm run bench -- --program ts           programs in TypeScript, run by Pulumi through ts-node (transpile
- *                                           only); ts-checked: also type-checked on every run (Pulumi's
- *                                           default); js (default): compiled ahead, as a built stack runs
+ *   npm run bench -- --program js           how Pulumi gets the generated programs: ts (default) TypeScript
+ *                                           through ts-node, transpile only; ts-checked also type-checked on
+ *                                           every run (Pulumi's default); js compiled ahead
  *   npm run bench -- --cpu-prof DIR         V8 CPU profiles of fleet up's program and provider processes
  */
 import { spawn, spawnSync } from "child_process";
@@ -102,7 +102,7 @@ export interface SizeResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizes: [1, 10, 50], keep: false, program: "js" };
+  const opts: Options = { sizes: [1, 10, 50], keep: false, program: "ts" };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
     const value = () => inline ?? argv[++i];
