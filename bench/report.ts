@@ -36,6 +36,8 @@ export function growthTable(results: SizeResult[]): string[][] {
     const marginal = (a: number, b: number) => (prev && dRes > 0 ? ((a - b) / 1000 / dRes).toFixed(2) : "-");
     const k = prev && dRes > 0 ? (Math.log(r.fleetUp.wallMs / prev.fleetUp.wallMs) / Math.log(r.resources / prev.resources)).toFixed(2) : "-";
     const calls = total(r.fleetUp.calls);
+    const floorCalls = total(r.floor.calls);
+    const marginalCalls = (now: number, before: number) => (prev && dRes > 0 ? ((now - before) / dRes).toFixed(2) : "-");
     return [
       String(r.n),
       String(r.resources),
@@ -44,6 +46,8 @@ export function growthTable(results: SizeResult[]): string[][] {
       k,
       String(calls),
       (calls / r.resources).toFixed(2),
+      marginalCalls(calls, prev ? total(prev.fleetUp.calls) : 0),
+      marginalCalls(floorCalls, prev ? total(prev.floor.calls) : 0),
       fmt.s(r.refresh.wallMs),
       marginal(r.refresh.wallMs, prev?.refresh.wallMs ?? 0),
       fmt.s(r.noopPreview.wallMs),

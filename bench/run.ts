@@ -74,6 +74,8 @@ export interface PhaseResult {
   loadAvg: [number, number];
   /** When the sandbox saw the fleet's Apple requests, by "METHOD /route": [first, last] in ms from the phase's start. */
   timeline: Record<string, [number, number]>;
+  /** CPU spent meanwhile by the Apple sandbox (this process) and moto. */
+  servers: ServerCpu;
 }
 
 export interface SizeResult {
@@ -89,6 +91,7 @@ export interface SizeResult {
     cpuMs: number;
     loadAvg: [number, number];
     timeline: Record<string, [number, number]>;
+    servers: ServerCpu;
   };
   fleetUp: PhaseResult;
   ratio: number;
@@ -126,6 +129,34 @@ function parseOptions(argv: string[]): Options {
 }
 
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+/** CPU time (ms) of the processes that serve both the floor and the fleet: this process (the Apple sandbox runs in it) and moto. */
+interface ServerCpu {
+  sandboxMs: number;
+  motoMs: number;
+}
+
+let motoPid: number | undefined;
+
+function serverCpu(): ServerCpu {
+  const own = process.cpuUsage();
+  let motoMs = 0;
+  if (motoPid) {
+    try {
+      // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks of 10 ms, after the parenthesized name.
+      const fields = fs.readFileSync(`/proc/${motoPid}/stat`, "utf8").split(") ")[1].split(" ");
+      motoMs = (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      /* moto gone: leave 0 */
+    }
+  }
+  return { sandboxMs: Math.round((own.user + own.system) / 1000), motoMs };
+}
+
+const cpuSince = (a: ServerCpu): ServerCpu => {
+  const b = serverCpu();
+  return { sandboxMs: b.sandboxMs - a.sandboxMs, motoMs: b.motoMs - a.motoMs };
+};
 
 function countLines(file: string): Calls {
   const out: Calls = {};
@@ -229,9 +260,11 @@ async function phase(stack: PulumiStack, sandbox: RunningSandbox, name: string, 
   await sandbox.admin.clearRequests();
   const sampler = sampleProvider(marker);
   const load0 = os.loadavg()[0];
+  const cpu0 = serverCpu();
   const started = Date.now();
   const r = await stack.run(args, { env: { ...extraEnv, APPSIGNING_CALL_LOG: callLog, APPSIGNING_BENCH_PHASE: marker.split("=")[1] }, timeoutMs: RUN_TIMEOUT_MS });
   const wallMs = Date.now() - started;
+  const servers = cpuSince(cpu0);
   const provider = sampler.stop();
   if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (${name}) exited ${r.code}:\n${r.output.slice(-6000)}`);
   const entries = await sandbox.admin.requests();
@@ -242,6 +275,7 @@ async function phase(stack: PulumiStack, sandbox: RunningSandbox, name: string, 
     provider,
     loadAvg: [load0, os.loadavg()[0]],
     timeline: sandboxTimeline(entries, FLEET_TEAM, started),
+    servers,
   };
 }
 
@@ -285,6 +319,7 @@ async function runSize(n: number, opts: Options): Promise<SizeResult> {
     await sandbox.admin.clearRequests();
     const floorLoad0 = os.loadavg()[0];
     const floorStarted = Date.now();
+    const floorCpu0 = serverCpu();
     const floor = await runFloor({
       store: await store(),
       apple: { ...floorTeam.apiKey, baseUrl: sandbox.url },
@@ -294,6 +329,7 @@ async function runSize(n: number, opts: Options): Promise<SizeResult> {
       parallel,
     });
     const floorLoad1 = os.loadavg()[0];
+    const floorServers = cpuSince(floorCpu0);
     const floorEntries = await sandbox.admin.requests();
     const floorSandbox = sandboxCounts(floorEntries, FLOOR_TEAM);
     const floorTimeline = sandboxTimeline(floorEntries, FLOOR_TEAM, floorStarted);
@@ -340,7 +376,7 @@ async function runSize(n: number, opts: Options): Promise<SizeResult> {
       return {
         n,
         resources: fleetResourceCount(n),
-        floor: { wallMs: floor.wallMs, workMs: floor.result.workMs, credentials: floor.result.credentials, calls: floor.result.calls, sandboxRequests: floorSandbox, maxRssKb: floor.result.maxRssKb, cpuMs: floor.result.cpuMs, loadAvg: [floorLoad0, floorLoad1], timeline: floorTimeline },
+        floor: { wallMs: floor.wallMs, workMs: floor.result.workMs, credentials: floor.result.credentials, calls: floor.result.calls, sandboxRequests: floorSandbox, maxRssKb: floor.result.maxRssKb, cpuMs: floor.result.cpuMs, loadAvg: [floorLoad0, floorLoad1], timeline: floorTimeline, servers: floorServers },
         fleetUp,
         ratio: fleetUp.wallMs / floor.wallMs,
         noopPreview,
@@ -378,14 +414,36 @@ function report(results: SizeResult[]): void {
       fmt.s(r.pulumiOnlyUp.wallMs),
     ]),
   );
-  out.write("\n== Where fleet up spends CPU (s, by process; floor = the floor script's own process; provider up at = when the provider process started, after the CLI and program)\n");
+  out.write(
+    "\n== Where the CPU goes (s): fleet up by process, then the floor script; sandbox = the Apple sandbox (this process), moto = S3/KMS; all = the run's total, on " +
+      `${os.cpus().length} cores; provider up at = when the provider process started, after the CLI and program\n`,
+  );
   printTable(
-    ["N", "engine", "program", "provider", "lang host", "other", "floor CPU", "provider up at", "load avg floor", "load avg up"],
+    ["N", "engine", "program", "provider", "lang host", "other", "sandbox", "moto", "all", "floor", "sandbox", "moto", "all", "provider up at", "load avg floor", "load avg up"],
     results.map((r) => {
       const c = r.fleetUp.provider.cpuMsByKind;
       const la = (l: [number, number]) => `${l[0].toFixed(1)}-${l[1].toFixed(1)}`;
       const seen = r.fleetUp.provider.providerSeenMs;
-      return [r.n, fmt.s(c.engine), fmt.s(c.program), fmt.s(c.provider), fmt.s(c["language-host"]), fmt.s(c.other), fmt.s(r.floor.cpuMs), seen ? fmt.s(seen[0]) : "-", la(r.floor.loadAvg), la(r.fleetUp.loadAvg)];
+      const fleetAll = Object.values(c).reduce((a, b) => a + b, 0) + r.fleetUp.servers.sandboxMs + r.fleetUp.servers.motoMs;
+      const floorAll = r.floor.cpuMs + r.floor.servers.sandboxMs + r.floor.servers.motoMs;
+      return [
+        r.n,
+        fmt.s(c.engine),
+        fmt.s(c.program),
+        fmt.s(c.provider),
+        fmt.s(c["language-host"]),
+        fmt.s(c.other),
+        fmt.s(r.fleetUp.servers.sandboxMs),
+        fmt.s(r.fleetUp.servers.motoMs),
+        fmt.s(fleetAll),
+        fmt.s(r.floor.cpuMs),
+        fmt.s(r.floor.servers.sandboxMs),
+        fmt.s(r.floor.servers.motoMs),
+        fmt.s(floorAll),
+        seen ? fmt.s(seen[0]) : "-",
+        la(r.floor.loadAvg),
+        la(r.fleetUp.loadAvg),
+      ];
     }),
   );
   out.write("\n== When Apple saw the creates (s from the start of the floor / of `pulumi up`; first-last)\n");
@@ -427,7 +485,7 @@ function report(results: SizeResult[]): void {
   }
   if (results.length > 1) {
     out.write("\n== Growth (marginal = extra time or calls per extra resource from the previous size; exponent k in time ~ resources^k)\n");
-    printTable(["N", "resources", "fleet up", "marginal s/res", "k", "calls", "calls/res", "refresh", "marginal s/res", "preview", "floor", "ratio", "Pulumi alone", "marginal s/res"], growthTable(results));
+    printTable(["N", "resources", "fleet up", "marginal s/res", "k", "calls", "calls/res", "marginal calls/res", "floor: marginal calls/res", "refresh", "marginal s/res", "preview", "floor", "ratio", "Pulumi alone", "marginal s/res"], growthTable(results));
   }
 }
 
@@ -451,6 +509,7 @@ async function main(): Promise<void> {
   process.env.APPSIGNING_PULUMI_BIN = cli.stdout.toString().trim().split("\n").pop();
   const started = Date.now();
   const moto = await startMoto();
+  motoPid = moto.process.pid;
   process.env.APPSIGNING_TEST_AWS_ENDPOINT = moto.endpoint;
   const results: SizeResult[] = [];
   try {

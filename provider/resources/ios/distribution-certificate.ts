@@ -174,15 +174,19 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
   const teamId = inputs.apple.teamId;
   const type = inputs.certificateType;
 
-  const head = await vault.head(id.name);
-  if (head && head.state !== "retired" && head.meta.owner !== inputs.owner) {
-    throw new WriteConflict(`The store ${vault.location} already holds a certificate named "${inputs.name}" for team ${teamId}, created by ${String(head.meta.owner)}`, {
-      field: "name",
-      remedy: "Give this resource another name, or import that certificate's .p12. Nothing was changed.",
-    });
-  }
+  // Another resource's certificate under this name is never overwritten.
+  const refuseOthers = (head: Awaited<ReturnType<Vault["head"]>>) => {
+    if (head && head.state !== "retired" && head.meta.owner !== inputs.owner) {
+      throw new WriteConflict(`The store ${vault.location} already holds a certificate named "${inputs.name}" for team ${teamId}, created by ${String(head.meta.owner)}`, {
+        field: "name",
+        remedy: "Give this resource another name, or import that certificate's .p12. Nothing was changed.",
+      });
+    }
+  };
 
   if (inputs.import) {
+    const head = await vault.head(id.name);
+    refuseOthers(head);
     const identityP12 = openDistributionP12(Buffer.from(recall(inputs.import.p12, "import.p12"), "base64"), recall(inputs.import.password, "import.password"), new Date());
     const facts = identityP12.certificate;
     const certs = await listCertificates(apple, { certificateType: type });
@@ -212,12 +216,14 @@ async function create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outpu
 
   // One certificate creation per team at a time, across stacks: the last free slot goes to one of them.
   return vault.withLease(`apple/${teamId}/certificate-slots`, { ttlMs: 120_000, waitMs: 180_000 }, async () => {
-    const current = await vault.head(id.name);
+    // Both reads, at once: what the store holds under this name, and the team's certificates at Apple.
+    const [current, listed] = await Promise.all([vault.head(id.name), listCertificates(apple, { certificateType: type })]);
+    refuseOthers(current);
     let privateKeyPem: string;
     let csrPem: string;
     let etag: string;
     let cert: Certificate | undefined;
-    let certs = await listCertificates(apple, { certificateType: type });
+    let certs = listed;
     if (current?.state === "pending" && current.meta.owner === inputs.owner) {
       // An earlier run sealed this key and then stopped: resume with the same key. Apple may have
       // issued its certificate already; if so, it is found by public key and not requested again.
