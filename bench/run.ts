@@ -416,10 +416,10 @@ function report(results: SizeResult[]): void {
   );
   out.write(
     "\n== Where the CPU goes (s): fleet up by process, then the floor script; sandbox = the Apple sandbox (this process), moto = S3/KMS; all = the run's total, on " +
-      `${os.cpus().length} cores; provider up at = when the provider process started, after the CLI and program\n`,
+      `${os.cpus().length} cores; all / cores = the shortest fleet up this CPU work allows on this machine; provider up at = when the provider process started, after the CLI and program\n`,
   );
   printTable(
-    ["N", "engine", "program", "provider", "lang host", "other", "sandbox", "moto", "all", "floor", "sandbox", "moto", "all", "provider up at", "load avg floor", "load avg up"],
+    ["N", "engine", "program", "provider", "lang host", "other", "sandbox", "moto", "all", "all / cores", "floor", "sandbox", "moto", "all", "provider up at", "load avg floor", "load avg up"],
     results.map((r) => {
       const c = r.fleetUp.provider.cpuMsByKind;
       const la = (l: [number, number]) => `${l[0].toFixed(1)}-${l[1].toFixed(1)}`;
@@ -436,6 +436,7 @@ function report(results: SizeResult[]): void {
         fmt.s(r.fleetUp.servers.sandboxMs),
         fmt.s(r.fleetUp.servers.motoMs),
         fmt.s(fleetAll),
+        `${fmt.s(fleetAll / os.cpus().length)} (${(fleetAll / os.cpus().length / r.floor.wallMs).toFixed(2)}x floor)`,
         fmt.s(r.floor.cpuMs),
         fmt.s(r.floor.servers.sandboxMs),
         fmt.s(r.floor.servers.motoMs),
