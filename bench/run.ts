@@ -17,6 +17,8 @@
  *   npm run bench -- --sizes 1,10           other sizes
  *   npm run bench -- --label after          a label stored in the JSON (e.g. before/after a change)
  *   npm run bench -- --parallel 16          pulumi --parallel (default: the CLI's own, 4 x cores)
+ *   npm run bench -- --repeat 5             runs per size of the floor, fleet up and Pulumi alone, alternating
+ *                                           (default 3); each is reported by its median run
  *   npm run bench -- --keep                 keep the deployed stacks (their state folders are printed)
  *   npm run bench -- --program js           how Pulumi gets the generated programs: ts (default) TypeScript
  *                                           through ts-node, transpile only; ts-checked also type-checked on
@@ -45,8 +47,6 @@ import { fmt, growthTable, kindRows, printTable } from "./report";
 const REPO = path.resolve(__dirname, "../..");
 const WORK = path.join(REPO, "bench/.work");
 const RESULTS = path.join(REPO, "bench/results");
-const FLEET_TEAM = "FLEET00001";
-const FLOOR_TEAM = "FLOOR00001";
 const DEVICE_UDID = "00008030-001A2B3C4D5E6F70";
 const RUN_TIMEOUT_MS = 30 * 60_000;
 
@@ -55,6 +55,8 @@ interface Options {
   label?: string;
   parallel?: number;
   keep: boolean;
+  /** Runs of the floor, fleet up and Pulumi alone per size (alternating); the median of each is reported. */
+  repeat: number;
   /** How Pulumi gets the generated programs (see ProgramLanguage in fleet-program.ts). */
   program: ProgramLanguage;
   /** Write V8 CPU profiles of fleet up's node processes into this folder (for finding where time goes). */
@@ -102,10 +104,12 @@ export interface SizeResult {
   pulumiOnlyUp: PhaseResult;
   /** Mean characters of state (inputs + outputs) per fleet resource; the baseline stores as many. */
   stateCharsPerResource: number;
+  /** Wall times of every repetition; the figures above are those of the median run of each. */
+  runs: { floorWallMs: number[]; fleetUpWallMs: number[]; pulumiOnlyWallMs: number[] };
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizes: [1, 10, 50], keep: false, program: "ts" };
+  const opts: Options = { sizes: [1, 10, 50], keep: false, program: "ts", repeat: 3 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
     const value = () => inline ?? argv[++i];
@@ -113,6 +117,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === "--label") opts.label = value();
     else if (flag === "--parallel") opts.parallel = Number(value());
     else if (flag === "--keep") opts.keep = true;
+    else if (flag === "--repeat") opts.repeat = Number(value());
     else if (flag === "--program") {
       const v = value();
       if (v !== "js" && v !== "ts" && v !== "ts-checked") throw new Error("--program takes js, ts or ts-checked");
@@ -120,11 +125,12 @@ function parseOptions(argv: string[]): Options {
     }
     else if (flag === "--cpu-prof") opts.cpuProf = path.resolve(value());
     else if (flag === "--help" || flag === "-h") {
-      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--keep] [--program js|ts|ts-checked] [--cpu-prof DIR]\n");
+      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--repeat K] [--keep] [--program js|ts|ts-checked] [--cpu-prof DIR]\n");
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]} (see --help)`);
   }
   if (opts.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) throw new Error("--sizes takes whole numbers from 1 to 500, separated by commas");
+  if (!Number.isInteger(opts.repeat) || opts.repeat < 1 || opts.repeat > 9) throw new Error("--repeat takes a whole number from 1 to 9");
   return opts;
 }
 
@@ -253,7 +259,7 @@ async function runFloor(cfg: FloorConfig): Promise<{ wallMs: number; result: Flo
   });
 }
 
-async function phase(stack: PulumiStack, sandbox: RunningSandbox, name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PhaseResult> {
+async function phase(stack: PulumiStack, sandbox: RunningSandbox, team: string, name: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<PhaseResult> {
   const callLog = path.join(stack.tmp, `calls-${name}.log`);
   fs.rmSync(callLog, { force: true });
   const marker = `APPSIGNING_BENCH_PHASE=${crypto.randomBytes(6).toString("hex")}-${name}`;
@@ -271,10 +277,10 @@ async function phase(stack: PulumiStack, sandbox: RunningSandbox, name: string, 
   return {
     wallMs,
     calls: countLines(callLog),
-    sandboxRequests: sandboxCounts(entries, FLEET_TEAM),
+    sandboxRequests: sandboxCounts(entries, team),
     provider,
     loadAvg: [load0, os.loadavg()[0]],
-    timeline: sandboxTimeline(entries, FLEET_TEAM, started),
+    timeline: sandboxTimeline(entries, team, started),
     servers,
   };
 }
@@ -288,7 +294,7 @@ async function pulumiOnly(n: number, sandbox: RunningSandbox, opts: Options, pay
   const stack = await PulumiStack.create(dir, { stack: `baseline${n}` });
   try {
     const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
-    return await phase(stack, sandbox, "baseline-up", ["up", "--yes", "--skip-preview", "--non-interactive", ...par]);
+    return await phase(stack, sandbox, "-", "baseline-up", ["up", "--yes", "--skip-preview", "--non-interactive", ...par]);
   } finally {
     await stack.dispose();
   }
@@ -304,114 +310,162 @@ async function stateCharsPerResource(stack: PulumiStack): Promise<number> {
   return Math.round(chars / Math.max(1, ours.length));
 }
 
+// Each run has its own Apple team and its own bundle identifiers (com.bench1.app001, com.floor2.app001, ...):
+// Apple gives an identifier to one team only.
+
+/** Team ids for the repetitions of one size: FLEET00001, FLEET00002, ... (Apple team ids have 10 characters). */
+const teamIds = (prefix: string, count: number) => Array.from({ length: count }, (_, r) => `${prefix}${String(r + 1).padStart(10 - prefix.length, "0")}`);
+
+/** The run whose wall time is the median (the lower middle one for an even count). */
+function medianRun<T extends { wallMs: number }>(runs: T[]): T {
+  return [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor((runs.length - 1) / 2)];
+}
+
 async function runSize(n: number, opts: Options): Promise<SizeResult> {
-  const sandbox = await startSandbox({ teams: [{ teamId: FLEET_TEAM, teamName: "Bench fleet" }, { teamId: FLOOR_TEAM, teamName: "Bench floor" }], rateLimitPerHour: 1_000_000 });
+  const fleetTeams = teamIds("FLEET", opts.repeat);
+  const floorTeams = teamIds("FLOOR", opts.repeat);
+  const sandbox = await startSandbox({
+    teams: [...fleetTeams.map((teamId) => ({ teamId, teamName: "Bench fleet" })), ...floorTeams.map((teamId) => ({ teamId, teamName: "Bench floor" }))],
+    rateLimitPerHour: 1_000_000,
+  });
   const parallel = opts.parallel ?? 4 * os.cpus().length;
+  const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
+  const store = async () => ({ url: s3StoreUrl(await newBucket(), "signing"), kms: kmsKeyUrl((await newKmsKey()).alias) });
+  const apnsP8 = newP8();
+  const kept: PulumiStack[] = [];
   try {
-    await registerBenchDevice(sandbox, FLEET_TEAM);
-    await registerBenchDevice(sandbox, FLOOR_TEAM);
-    const store = async () => ({ url: s3StoreUrl(await newBucket(), "signing"), kms: kmsKeyUrl((await newKmsKey()).alias) });
-    const apnsP8 = newP8();
+    for (const team of [...fleetTeams, ...floorTeams]) await registerBenchDevice(sandbox, team);
 
-    // 1. The floor.
-    log(`N=${n}: floor`);
-    const floorTeam = sandbox.teams.find((t) => t.teamId === FLOOR_TEAM)!;
-    await sandbox.admin.clearRequests();
-    const floorLoad0 = os.loadavg()[0];
-    const floorStarted = Date.now();
-    const floorCpu0 = serverCpu();
-    const floor = await runFloor({
-      store: await store(),
-      apple: { ...floorTeam.apiKey, baseUrl: sandbox.url },
-      apnsKeyId: "APNS000001",
-      apnsP8,
-      bundleIds: fleetBundleIds(n, "com.floor"),
-      parallel,
-    });
-    const floorLoad1 = os.loadavg()[0];
-    const floorServers = cpuSince(floorCpu0);
-    const floorEntries = await sandbox.admin.requests();
-    const floorSandbox = sandboxCounts(floorEntries, FLOOR_TEAM);
-    const floorTimeline = sandboxTimeline(floorEntries, FLOOR_TEAM, floorStarted);
-    log(`N=${n}: floor ${fmt.s(floor.wallMs)}`);
-
-    // 2-4. The fleet under the real CLI.
-    const dir = path.join(WORK, `fleet-${n}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    const keys = path.join(dir, "keys");
-    fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
-    const fleetTeam = sandbox.teams.find((t) => t.teamId === FLEET_TEAM)!;
-    const ascKeyFile = path.join(keys, `AuthKey_${fleetTeam.apiKey.keyId}.p8`);
-    const apnsFile = path.join(keys, "AuthKey_APNS000001.p8");
-    fs.writeFileSync(ascKeyFile, fleetTeam.apiKey.privateKeyPem, { mode: 0o600 });
-    fs.writeFileSync(apnsFile, apnsP8, { mode: 0o600 });
-    writeFleetProgram(
-      dir,
-      {
-      store: await store(),
-      apple: { issuerId: fleetTeam.apiKey.issuerId, keyId: fleetTeam.apiKey.keyId, teamId: FLEET_TEAM, baseUrl: sandbox.url, privateKeyFile: ascKeyFile },
-      apnsKeyId: "APNS000001",
-      apnsP8File: apnsFile,
-      bundleIds: fleetBundleIds(n),
-      },
-      "fleet",
-      opts.program,
-    );
-    const stack = await PulumiStack.create(dir, { stack: `bench${n}` });
-    const par = opts.parallel ? ["--parallel", String(opts.parallel)] : [];
-    try {
-      log(`N=${n}: fleet up (${fleetResourceCount(n)} resources)`);
-      const prof = opts.cpuProf ? { NODE_OPTIONS: `--require ${path.join(__dirname, "cpu-profile-hook.js")}`, BENCH_PROF_DIR: path.join(opts.cpuProf, `fleet-${n}`) } : {};
-      const fleetUp = await phase(stack, sandbox, "up", ["up", "--yes", "--skip-preview", "--non-interactive", ...par], prof);
-      log(`N=${n}: fleet up ${fmt.s(fleetUp.wallMs)}; no-op preview`);
-      const noopPreview = await phase(stack, sandbox, "preview", ["preview", "--non-interactive", "--expect-no-changes", ...par]);
-      log(`N=${n}: no-op preview ${fmt.s(noopPreview.wallMs)}; no-op up`);
-      const noopUp = await phase(stack, sandbox, "noop-up", ["up", "--yes", "--skip-preview", "--non-interactive", "--expect-no-changes", ...par]);
-      log(`N=${n}: no-op up ${fmt.s(noopUp.wallMs)}; refresh`);
-      const refresh = await phase(stack, sandbox, "refresh", ["refresh", "--yes", "--skip-preview", "--non-interactive", ...par]);
-      const stateChars = await stateCharsPerResource(stack);
-      log(`N=${n}: refresh ${fmt.s(refresh.wallMs)}; Pulumi alone (a do-nothing provider, same shape, ${stateChars} characters of state per resource)`);
-      const pulumiOnlyUp = await pulumiOnly(n, sandbox, opts, Math.round(stateChars / 2));
-      log(`N=${n}: Pulumi alone ${fmt.s(pulumiOnlyUp.wallMs)}`);
+    const floorOnce = async (r: number): Promise<SizeResult["floor"]> => {
+      const teamId = floorTeams[r];
+      const floorTeam = sandbox.teams.find((t) => t.teamId === teamId)!;
+      const cfg: FloorConfig = { store: await store(), apple: { ...floorTeam.apiKey, baseUrl: sandbox.url }, apnsKeyId: "APNS000001", apnsP8, bundleIds: fleetBundleIds(n, `com.floor${r + 1}`), parallel };
+      await sandbox.admin.clearRequests();
+      const load0 = os.loadavg()[0];
+      const started = Date.now();
+      const cpu0 = serverCpu();
+      const floor = await runFloor(cfg);
+      const servers = cpuSince(cpu0);
+      const load1 = os.loadavg()[0];
+      const entries = await sandbox.admin.requests();
+      const { result } = floor;
       return {
-        n,
-        resources: fleetResourceCount(n),
-        floor: { wallMs: floor.wallMs, workMs: floor.result.workMs, credentials: floor.result.credentials, calls: floor.result.calls, sandboxRequests: floorSandbox, maxRssKb: floor.result.maxRssKb, cpuMs: floor.result.cpuMs, loadAvg: [floorLoad0, floorLoad1], timeline: floorTimeline, servers: floorServers },
-        fleetUp,
-        ratio: fleetUp.wallMs / floor.wallMs,
-        noopPreview,
-        noopUp,
-        refresh,
-        pulumiOnlyUp,
-        stateCharsPerResource: stateChars,
+        wallMs: floor.wallMs,
+        workMs: result.workMs,
+        credentials: result.credentials,
+        calls: result.calls,
+        sandboxRequests: sandboxCounts(entries, teamId),
+        maxRssKb: result.maxRssKb,
+        cpuMs: result.cpuMs,
+        loadAvg: [load0, load1],
+        timeline: sandboxTimeline(entries, teamId, started),
+        servers,
       };
-    } finally {
-      if (!opts.keep) {
-        await stack.dispose();
-        // The sandbox's keys die with it; no key file outlives the run.
-        fs.rmSync(keys, { recursive: true, force: true });
-      } else log(`kept the stack: PULUMI_HOME=${stack.home} backend file://${path.join(stack.tmp, "state")} stack ${stack.stack}`);
+    };
+
+    /** A fresh stack, store and team: fleet up from empty. The stack is returned deployed. */
+    const fleetUpOnce = async (r: number): Promise<{ stack: PulumiStack; keys: string; fleetUp: PhaseResult }> => {
+      const teamId = fleetTeams[r];
+      const dir = path.join(WORK, `fleet-${n}-${r + 1}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+      const keys = path.join(dir, "keys");
+      fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
+      const fleetTeam = sandbox.teams.find((t) => t.teamId === teamId)!;
+      const ascKeyFile = path.join(keys, `AuthKey_${fleetTeam.apiKey.keyId}.p8`);
+      const apnsFile = path.join(keys, "AuthKey_APNS000001.p8");
+      fs.writeFileSync(ascKeyFile, fleetTeam.apiKey.privateKeyPem, { mode: 0o600 });
+      fs.writeFileSync(apnsFile, apnsP8, { mode: 0o600 });
+      const apple = { issuerId: fleetTeam.apiKey.issuerId, keyId: fleetTeam.apiKey.keyId, teamId, baseUrl: sandbox.url, privateKeyFile: ascKeyFile };
+      writeFleetProgram(dir, { store: await store(), apple, apnsKeyId: "APNS000001", apnsP8File: apnsFile, bundleIds: fleetBundleIds(n, `com.bench${r + 1}`) }, "fleet", opts.program);
+      const stack = await PulumiStack.create(dir, { stack: `bench${n}` });
+      const prof = opts.cpuProf && r === 0 ? { NODE_OPTIONS: `--require ${path.join(__dirname, "cpu-profile-hook.js")}`, BENCH_PROF_DIR: path.join(opts.cpuProf, `fleet-${n}`) } : {};
+      const fleetUp = await phase(stack, sandbox, teamId, "up", ["up", "--yes", "--skip-preview", "--non-interactive", ...par], prof);
+      return { stack, keys, fleetUp };
+    };
+
+    const dispose = async (stack: PulumiStack, keys: string) => {
+      if (opts.keep) {
+        kept.push(stack);
+        return;
+      }
+      await stack.dispose();
+      // The sandbox's keys die with it; no key file outlives the run.
+      fs.rmSync(keys, { recursive: true, force: true });
+    };
+
+    // Floor and fleet up alternate, so that a change in the machine's load touches both alike.
+    const floors: Array<SizeResult["floor"]> = [];
+    const fleetUps: PhaseResult[] = [];
+    const alone: PhaseResult[] = [];
+    let deployed: { noopPreview: PhaseResult; noopUp: PhaseResult; refresh: PhaseResult; stateChars: number } | undefined;
+    for (let r = 0; r < opts.repeat; r++) {
+      const rep = opts.repeat > 1 ? ` (run ${r + 1} of ${opts.repeat})` : "";
+      log(`N=${n}: floor${rep}`);
+      floors.push(await floorOnce(r));
+      log(`N=${n}: floor ${fmt.s(floors[r].wallMs)}; fleet up (${fleetResourceCount(n)} resources)${rep}`);
+      const { stack, keys, fleetUp } = await fleetUpOnce(r);
+      fleetUps.push(fleetUp);
+      try {
+        log(`N=${n}: fleet up ${fmt.s(fleetUp.wallMs)}`);
+        if (!deployed) {
+          // 3-4. On the first deployed fleet: no-op preview, no-op up, refresh.
+          const noopPreview = await phase(stack, sandbox, fleetTeams[r], "preview", ["preview", "--non-interactive", "--expect-no-changes", ...par]);
+          log(`N=${n}: no-op preview ${fmt.s(noopPreview.wallMs)}`);
+          const noopUp = await phase(stack, sandbox, fleetTeams[r], "noop-up", ["up", "--yes", "--skip-preview", "--non-interactive", "--expect-no-changes", ...par]);
+          log(`N=${n}: no-op up ${fmt.s(noopUp.wallMs)}`);
+          const refresh = await phase(stack, sandbox, fleetTeams[r], "refresh", ["refresh", "--yes", "--skip-preview", "--non-interactive", ...par]);
+          log(`N=${n}: refresh ${fmt.s(refresh.wallMs)}`);
+          deployed = { noopPreview, noopUp, refresh, stateChars: await stateCharsPerResource(stack) };
+        }
+      } finally {
+        await dispose(stack, keys);
+      }
+      // 5. Pulumi's own share, with as much state per resource as the fleet keeps.
+      alone.push(await pulumiOnly(n, sandbox, opts, Math.round(deployed.stateChars / 2)));
+      log(`N=${n}: Pulumi alone ${fmt.s(alone[r].wallMs)} (a do-nothing provider, same shape, ${deployed.stateChars} characters of state per resource)`);
     }
+    const floor = medianRun(floors);
+    const fleetUp = medianRun(fleetUps);
+    return {
+      n,
+      resources: fleetResourceCount(n),
+      floor,
+      fleetUp,
+      ratio: fleetUp.wallMs / floor.wallMs,
+      noopPreview: deployed!.noopPreview,
+      noopUp: deployed!.noopUp,
+      refresh: deployed!.refresh,
+      pulumiOnlyUp: medianRun(alone),
+      stateCharsPerResource: deployed!.stateChars,
+      runs: { floorWallMs: floors.map((f) => f.wallMs), fleetUpWallMs: fleetUps.map((f) => f.wallMs), pulumiOnlyWallMs: alone.map((a) => a.wallMs) },
+    };
   } finally {
+    for (const stack of kept) log(`kept the stack: PULUMI_HOME=${stack.home} backend file://${path.join(stack.tmp, "state")} stack ${stack.stack}`);
     await sandbox.stop();
   }
 }
 
+/** " (min-max)" of repeated runs, empty for a single run. */
+const spread = (walls: number[]) => (walls.length > 1 ? ` (${(Math.min(...walls) / 1000).toFixed(1)}-${(Math.max(...walls) / 1000).toFixed(1)})` : "");
+
 function report(results: SizeResult[]): void {
   const out = process.stdout;
-  out.write("\n== Fleet up vs floor (wall time; provider = Pulumi's dynamic-provider process; Pulumi alone = the same shape with a do-nothing provider)\n");
+  out.write(
+    "\n== Fleet up vs floor (wall time: median of the runs, (fastest-slowest); ratio = median fleet up / median floor; provider = Pulumi's dynamic-provider process; " +
+      "Pulumi alone = the same shape with a do-nothing provider)\n",
+  );
   printTable(
     ["N", "resources", "floor", "fleet up", "ratio", "provider peak RSS", "provider CPU", "floor peak RSS", "Pulumi alone"],
     results.map((r) => [
       r.n,
       r.resources,
-      fmt.s(r.floor.wallMs),
-      fmt.s(r.fleetUp.wallMs),
+      `${fmt.s(r.floor.wallMs)}${spread(r.runs.floorWallMs)}`,
+      `${fmt.s(r.fleetUp.wallMs)}${spread(r.runs.fleetUpWallMs)}`,
       `${r.ratio.toFixed(2)}x`,
       fmt.mb(r.fleetUp.provider.peakRssKb),
       fmt.s(r.fleetUp.provider.cpuMs),
       fmt.mb(r.floor.maxRssKb),
-      fmt.s(r.pulumiOnlyUp.wallMs),
+      `${fmt.s(r.pulumiOnlyUp.wallMs)}${spread(r.runs.pulumiOnlyWallMs)}`,
     ]),
   );
   out.write(
@@ -526,6 +580,7 @@ async function main(): Promise<void> {
     machine: machine(),
     versions: versions(),
     pulumiParallel: opts.parallel ?? `CLI default (4 x ${os.cpus().length} cores)`,
+    repeat: opts.repeat,
     program: opts.program,
     sizes: results,
   };
