@@ -19,6 +19,7 @@
  *   npm run bench -- --parallel 16          pulumi --parallel (default: the CLI's own, 4 x cores)
  *   npm run bench -- --repeat 5             runs per size of the floor, fleet up and Pulumi alone, alternating
  *                                           (default 3); each is reported by its median run
+ *   npm run bench -- --out DIR              write the JSON there instead of bench/results/
  *   npm run bench -- --keep                 keep the deployed stacks (their state folders are printed)
  *   npm run bench -- --program js           how Pulumi gets the generated programs: ts (default) TypeScript
  *                                           through ts-node, transpile only; ts-checked also type-checked on
@@ -46,7 +47,7 @@ import { fmt, growthTable, kindRows, printTable } from "./report";
 /** The repository (this file runs from dist/bench/). */
 const REPO = path.resolve(__dirname, "../..");
 const WORK = path.join(REPO, "bench/.work");
-const RESULTS = path.join(REPO, "bench/results");
+const DEFAULT_RESULTS = path.join(REPO, "bench/results");
 const DEVICE_UDID = "00008030-001A2B3C4D5E6F70";
 const RUN_TIMEOUT_MS = 30 * 60_000;
 
@@ -55,6 +56,8 @@ interface Options {
   label?: string;
   parallel?: number;
   keep: boolean;
+  /** Where the JSON goes (default bench/results/). */
+  out: string;
   /** Runs of the floor, fleet up and Pulumi alone per size (alternating); the median of each is reported. */
   repeat: number;
   /** How Pulumi gets the generated programs (see ProgramLanguage in fleet-program.ts). */
@@ -109,7 +112,7 @@ export interface SizeResult {
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizes: [1, 10, 50], keep: false, program: "ts", repeat: 3 };
+  const opts: Options = { sizes: [1, 10, 50], keep: false, program: "ts", repeat: 3, out: DEFAULT_RESULTS };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split("=", 2);
     const value = () => inline ?? argv[++i];
@@ -118,6 +121,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === "--parallel") opts.parallel = Number(value());
     else if (flag === "--keep") opts.keep = true;
     else if (flag === "--repeat") opts.repeat = Number(value());
+    else if (flag === "--out") opts.out = path.resolve(value());
     else if (flag === "--program") {
       const v = value();
       if (v !== "js" && v !== "ts" && v !== "ts-checked") throw new Error("--program takes js, ts or ts-checked");
@@ -125,7 +129,7 @@ function parseOptions(argv: string[]): Options {
     }
     else if (flag === "--cpu-prof") opts.cpuProf = path.resolve(value());
     else if (flag === "--help" || flag === "-h") {
-      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--repeat K] [--keep] [--program js|ts|ts-checked] [--cpu-prof DIR]\n");
+      process.stdout.write("usage: npm run bench -- [--sizes 1,10,50] [--label NAME] [--parallel N] [--repeat K] [--out DIR] [--keep] [--program js|ts|ts-checked] [--cpu-prof DIR]\n");
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]} (see --help)`);
   }
@@ -548,7 +552,7 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   require("../../scripts/link-self.js");
   fs.mkdirSync(WORK, { recursive: true });
-  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.mkdirSync(opts.out, { recursive: true });
   // moto accepts any credentials; no benchmark call may reach a real AWS account.
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: "test",
@@ -584,11 +588,11 @@ async function main(): Promise<void> {
     program: opts.program,
     sizes: results,
   };
-  const file = path.join(RESULTS, `bench-${doc.startedAt.replace(/[:.]/g, "-")}${opts.label ? `-${opts.label.replace(/[^A-Za-z0-9_-]/g, "_")}` : ""}.json`);
+  const file = path.join(opts.out, `bench-${doc.startedAt.replace(/[:.]/g, "-")}${opts.label ? `-${opts.label.replace(/[^A-Za-z0-9_-]/g, "_")}` : ""}.json`);
   fs.writeFileSync(file, JSON.stringify(doc, null, 2) + "\n");
-  fs.writeFileSync(path.join(RESULTS, "latest.json"), JSON.stringify(doc, null, 2) + "\n");
+  fs.writeFileSync(path.join(opts.out, "latest.json"), JSON.stringify(doc, null, 2) + "\n");
   process.stdout.write(`\n${doc.machine.cores} cores (${doc.machine.cpuModel}); ${Object.entries(doc.versions).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
-  process.stdout.write(`whole run ${fmt.s(doc.totalMs)}; results in ${path.relative(REPO, file)} (and bench/results/latest.json)\n`);
+  process.stdout.write(`whole run ${fmt.s(doc.totalMs)}; results in ${file} (and latest.json beside it)\n`);
 }
 
 main().catch((err) => {
