@@ -37,6 +37,14 @@ export class KmsKeys implements KeyWrapper {
         cause: err,
       });
     }
+    if (name === "UnrecognizedClientException" || name === "InvalidSignatureException" || name === "ExpiredTokenException") {
+      throw new StoreAccessDenied(`AWS did not accept the credentials in use (${name}) while trying to ${action} ${where} with KMS key ${key}`, {
+        field: "store.kms",
+        remedy:
+          "Check which identity the AWS SDK picks up here (AWS_PROFILE, AWS_ACCESS_KEY_ID, the instance or CI role): the key may be deleted, inactive, expired, or from another account or endpoint.",
+        cause: err,
+      });
+    }
     if (name === "AccessDeniedException" || name === "IncorrectKeyException") {
       throw new StoreAccessDenied(`Access to KMS key ${key} was denied while trying to ${action} ${where}`, {
         field: "store.kms",

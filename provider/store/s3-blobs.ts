@@ -25,6 +25,9 @@ function errStatus(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 }
 
+/** S3's answers for credentials it does not accept (as opposed to a valid identity lacking a permission). */
+const CREDENTIAL_ERRORS = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"]);
+
 export class S3Blobs implements BlobBackend {
   readonly location: string;
   private client: S3Client;
@@ -46,6 +49,14 @@ export class S3Blobs implements BlobBackend {
       throw new StoreNotFound(`Bucket ${this.loc.bucket} does not exist (${what})`, {
         field: "store.url",
         remedy: "Create the bucket (with versioning on) or fix the bucket name and region in store.url.",
+        cause: err,
+      });
+    }
+    if (CREDENTIAL_ERRORS.has(name)) {
+      throw new StoreAccessDenied(`AWS did not accept the credentials in use (${name}) while ${what} in ${this.location}`, {
+        field: "store.url",
+        remedy:
+          "Check which identity the AWS SDK picks up here (AWS_PROFILE, AWS_ACCESS_KEY_ID, the instance or CI role): the key may be deleted, inactive, expired, or from another account or endpoint.",
         cause: err,
       });
     }

@@ -67,7 +67,10 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
 const awsBackends = new Map<string, S3Blobs | KmsKeys>();
 
 function shared<T extends S3Blobs | KmsKeys>(location: object, make: () => T): T {
-  const key = JSON.stringify(location);
+  // The SDK's clients resolve credentials once; a process that switches identity through the
+  // environment (a test, a script acting for several roles) gets clients for the new one.
+  const identity = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"].map((k) => process.env[k] ?? "");
+  const key = JSON.stringify([location, identity]);
   let backend = awsBackends.get(key) as T | undefined;
   if (!backend) {
     backend = make();
