@@ -45,3 +45,33 @@ test("up seals a blob in S3 with KMS, preview sees no change, refresh keeps it, 
     await stack.dispose();
   }
 });
+
+test("a stack deployed with a Pulumi-serialized provider closure upgrades to the one-line provider module with no change", async () => {
+  const bucket = await newBucket();
+  const key = await newKmsKey();
+  const store = { url: s3StoreUrl(bucket, "e2e"), kms: kmsKeyUrl(key.alias) };
+  const stack = await PulumiStack.create(path.join(REPO, "test/fixtures/e2e-vault"), {
+    config: { storeUrl: store.url, storeKms: store.kms, noteName: "upgrade", legacyClosure: "true" },
+  });
+  try {
+    expectSuccess(await stack.up());
+    const before = await stack.outputs();
+    const providerText = async () => {
+      const doc = JSON.parse((await stack.run(["stack", "export"])).stdout) as { deployment: { resources: Array<{ type: string; inputs?: { __provider?: string } }> } };
+      return doc.deployment.resources.find((r) => r.type === "pulumi-nodejs:dynamic/test:SealedNote")!.inputs!.__provider!;
+    };
+    expect(await providerText()).toMatch(/function __f\d/); // Pulumi's serialized closure
+
+    await stack.setConfig("legacyClosure", "false");
+    expectSuccess(await stack.preview(["--expect-no-changes"]));
+    expectSuccess(await stack.up(["--expect-no-changes"]));
+    expect(await providerText()).toBe('exports.handler = () => require("pulumi-appsigning/dist/test/fixtures/sealed-note/provider.js").provider;\n');
+    expect(await stack.outputs()).toEqual(before);
+    // Refresh and delete run the provider text kept with the outputs: either form works.
+    expectSuccess(await stack.refresh(["--expect-no-changes"]));
+    expectSuccess(await stack.destroy());
+    expect((await Vault.open(store).head("notes/upgrade"))?.state).toBe("retired");
+  } finally {
+    await stack.dispose();
+  }
+});
