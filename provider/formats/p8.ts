@@ -13,6 +13,11 @@ const TEN_CHAR_ID = /^[A-Z0-9]{10}$/;
 /** App Store Connect issuer IDs are UUIDs (App Store Connect > Users and Access > Integrations). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The PEM label of an unencrypted PKCS#8 key (RFC 7468 §10), which is what a .p8 file holds. */
+export const PKCS8_PEM_LABEL = "PRIVATE KEY";
+export const PKCS8_PEM_BEGIN = `-----BEGIN ${PKCS8_PEM_LABEL}-----`;
+export const PKCS8_PEM_END = `-----END ${PKCS8_PEM_LABEL}-----`;
+
 export interface JwtParts {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
@@ -28,14 +33,14 @@ export function parseP8(pem: string, field = "privateKey"): crypto.KeyObject {
   if (typeof pem !== "string" || pem.trim() === "") {
     throw new InvalidCredentialInput(`The ${field} is empty: expected the contents of a .p8 file.`, {
       field,
-      remedy: "Pass the text of the AuthKey_<KEYID>.p8 file downloaded from App Store Connect (it starts with -----BEGIN PRIVATE KEY-----).",
+      remedy: `Pass the text of the AuthKey_<KEYID>.p8 file downloaded from App Store Connect (it starts with ${PKCS8_PEM_BEGIN}).`,
     });
   }
   const text = pem.trim();
-  if (!/^-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----$/.test(text)) {
+  if (!text.startsWith(PKCS8_PEM_BEGIN) || !text.endsWith(PKCS8_PEM_END) || text.length <= PKCS8_PEM_BEGIN.length + PKCS8_PEM_END.length) {
     const looksBase64 = /^[A-Za-z0-9+/=\s]+$/.test(text);
     throw new InvalidCredentialInput(
-      `The ${field} is not a PKCS#8 PEM private key (no "-----BEGIN PRIVATE KEY-----" block${looksBase64 ? "; it looks like bare or double base64" : ""}).`,
+      `The ${field} is not a PKCS#8 PEM private key (no "${PKCS8_PEM_BEGIN}" block${looksBase64 ? "; it looks like bare or double base64" : ""}).`,
       { field, remedy: "Pass the .p8 file's text exactly as downloaded, PEM header and footer included." },
     );
   }

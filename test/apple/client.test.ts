@@ -26,6 +26,7 @@ import {
 import { AppleApiError, AppleCertificateLimitReached, InvalidCredentialInput, LimitReached } from "../../provider/errors";
 import { createCsr, generateRsaKeyPair } from "../../provider/formats/csr";
 import { parseMobileprovision } from "../../provider/formats/mobileprovision";
+import { PKCS8_PEM_BEGIN, PKCS8_PEM_END, PKCS8_PEM_LABEL } from "../../provider/formats/p8";
 import { startSandbox, type RunningSandbox, type SandboxApiKey } from "../../sandbox";
 
 function configFor(sb: RunningSandbox, key: SandboxApiKey = sb.apiKey, extra: Partial<AppleClientConfig> = {}): AppleClientConfig {
@@ -67,7 +68,7 @@ describe("App Store Connect client", () => {
       const good = configFor(sb);
       const cases: Array<[Partial<AppleClientConfig>, string]> = [
         [{ privateKey: "not a key" }, "privateKey"],
-        [{ privateKey: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" }, "privateKey"],
+        [{ privateKey: `${PKCS8_PEM_BEGIN}\nAAAA\n${PKCS8_PEM_END}` }, "privateKey"],
         [{ privateKey: generateRsaKeyPair().privateKeyPem }, "privateKey"],
         [{ keyId: "abc" }, "keyId"],
         [{ keyId: "abcdefghij" }, "keyId"],
@@ -113,7 +114,7 @@ describe("App Store Connect client", () => {
       expect(err).toMatchObject({ status: 401, code: "NOT_AUTHORIZED", title: "Authentication credentials are missing or invalid." });
       expect(err.detail).toMatch(/signed bearer token/);
       expect(err.message).toMatch(/revoked/);
-      expect(err.message).not.toContain("PRIVATE KEY");
+      expect(err.message).not.toContain(PKCS8_PEM_LABEL);
       // One retry with a fresh token (Apple's 401s are sometimes transient), then the error.
       expect(c.calls["GET /v1/certificates"]).toBe(2);
     });

@@ -11,7 +11,17 @@ import { TokenSigner } from "../../provider/apple";
 import { InvalidCredentialInput } from "../../provider/errors";
 import { createCsr, csrPublicKeyFingerprint, generateRsaKeyPair, parseCsr, publicKeyFingerprint } from "../../provider/formats/csr";
 import { mobileprovisionContent, parseMobileprovision, parsePlist, writePlist, type PlistDict } from "../../provider/formats/mobileprovision";
-import { decodeJwt, es256Sign, parseP8, signApnsProviderToken, validateIssuerId, validateKeyId, validateTeamId } from "../../provider/formats/p8";
+import {
+  decodeJwt,
+  es256Sign,
+  parseP8,
+  PKCS8_PEM_BEGIN,
+  PKCS8_PEM_END,
+  signApnsProviderToken,
+  validateIssuerId,
+  validateKeyId,
+  validateTeamId,
+} from "../../provider/formats/p8";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "appsigning-formats-test-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -48,7 +58,7 @@ describe(".p8 keys and ES256 tokens", () => {
   test("accepts a PKCS#8 EC P-256 key and refuses anything else, naming the field", () => {
     expect(parseP8(p8()).asymmetricKeyType).toBe("ec");
     const sec1 = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.export({ type: "sec1", format: "pem" }).toString();
-    for (const bad of ["", "hello", p8("secp384r1"), generateRsaKeyPair().privateKeyPem, sec1, "-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----"]) {
+    for (const bad of ["", "hello", p8("secp384r1"), generateRsaKeyPair().privateKeyPem, sec1, `${PKCS8_PEM_BEGIN}\n!!!\n${PKCS8_PEM_END}`]) {
       expect(field(() => parseP8(bad, "p8"))).toBe("p8");
     }
   });

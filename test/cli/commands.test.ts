@@ -12,6 +12,7 @@ import type { RunningSandbox } from "../../sandbox";
 import { keytoolListVerbose, keytoolSha256Fingerprints, openssl } from "../support/tools";
 import { BACKUP_PASSPHRASE, ensureBuilt, expectNoSecret, fillAll, MAIN, mode, newStore, REPO, runCli, secretsOf, tempDir } from "./helpers";
 import type { Filled, TestStore } from "./helpers";
+import { PKCS8_PEM_BEGIN } from "../../provider/formats/p8";
 
 jest.setTimeout(300_000);
 
@@ -117,7 +118,7 @@ describe.each(["file", "s3"] as const)("appsigning on a %s store", (storeMode) =
     const password = fs.readFileSync(pw, "utf8").trim();
     // A 3DES/SHA-1 .p12 (what every keychain imports) opens without -legacy.
     const out = await openssl(["pkcs12", "-in", p12, "-passin", "env:P12_PASS", "-nodes"], { env: { P12_PASS: password } });
-    expect(out).toContain("-----BEGIN PRIVATE KEY-----");
+    expect(out).toContain(PKCS8_PEM_BEGIN);
     expect(out).toContain("-----BEGIN CERTIFICATE-----");
     const cert = await openssl(["pkcs12", "-in", p12, "-passin", "env:P12_PASS", "-nokeys", "-clcerts"], { env: { P12_PASS: password } });
     fs.writeFileSync(path.join(work, "c.pem"), cert);

@@ -12,6 +12,7 @@ import { Vault } from "../../provider/store";
 import { expectSuccess, pulumiBinDir } from "../harness/pulumi";
 import { liveCertificates, newP8, newWorld, quickstartStack, sandboxState, setKeyFile } from "./ios-helpers";
 import type { IosWorld } from "./ios-helpers";
+import { PKCS8_PEM_BEGIN, PKCS8_PEM_END } from "../../provider/formats/p8";
 
 jest.setTimeout(1_200_000);
 
@@ -250,7 +251,7 @@ test("a crash after the key is sealed and before Apple answers: the next up comp
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(pendingKey).toContain("PRIVATE KEY");
+    expect(pendingKey).toContain(PKCS8_PEM_BEGIN);
     // Pulumi starts its plugins in process groups of their own: kill the whole tree, as a power cut would.
     for (const pid of [...descendants(child.pid!), child.pid!]) {
       try {
@@ -286,7 +287,7 @@ test("push key: a bad .p8 fails preview and nothing is written; replacing needs 
   const stack = await quickstartStack(w);
   const vault = Vault.open(w.store);
   try {
-    await setKeyFile(stack, "apnsP8File", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----");
+    await setKeyFile(stack, "apnsP8File", `${PKCS8_PEM_BEGIN}\nnot a key\n${PKCS8_PEM_END}`);
     const bad = await stack.preview();
     expect(bad.code).not.toBe(0);
     expect(bad.output).toMatch(/p8/);

@@ -6,6 +6,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { PKCS8_PEM_END } from "../../provider/formats/p8";
 import { provider } from "../../provider/resources/ios/push-key";
 import { UNKNOWN } from "../../provider/rules/unknown";
 import { describeWithTools, makeTempDir, openssl } from "../support/tools";
@@ -76,7 +77,7 @@ describeWithTools(["openssl"], "ios.PushKey check", () => {
     ["an SEC1 \"EC PRIVATE KEY\" PEM", () => keys.sec1, /not a PKCS#8 PEM private key/],
     ["an RSA key", () => keys.rsa, /The p8 is a rsa key; Apple \.p8 keys are EC P-256/],
     ["a P-384 key", () => keys.p384, /The p8 is an EC key on secp384r1; Apple \.p8 keys are EC P-256/],
-    ["a .p8 cut short", () => keys.p256.slice(0, 60) + "\n-----END PRIVATE KEY-----\n", /not a readable PKCS#8 private key/],
+    ["a .p8 cut short", () => `${keys.p256.slice(0, 60)}\n${PKCS8_PEM_END}\n`, /not a readable PKCS#8 private key/],
   ];
   for (const [what, p8, reason] of badKeys) {
     test(`refused at check: ${what} -> p8`, async () => {

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { PKCS8_PEM_BEGIN, PKCS8_PEM_END } from "../../provider/formats/p8";
 import { Vault } from "../../provider/store";
 import { callCounts } from "../../provider/store/aws-clients";
 import type { BlobIdentity } from "../../provider/store";
@@ -17,7 +18,7 @@ import {
 import { kmsKeyUrl, newBucket, newKmsKey, s3, s3StoreUrl } from "../harness/aws";
 
 const PASSPHRASE = "correct horse battery staple";
-const SECRET = "-----BEGIN PRIVATE KEY-----\nTOP-SECRET-KEY-MATERIAL\n-----END PRIVATE KEY-----";
+const SECRET = `${PKCS8_PEM_BEGIN}\nTOP-SECRET-KEY-MATERIAL\n${PKCS8_PEM_END}`;
 const id = (name: string, kind = "android-keystore", scope = "com.acme.app"): BlobIdentity => ({ name, kind, scope });
 
 let tmp: string;
