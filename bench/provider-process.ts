@@ -49,7 +49,8 @@ function kindOf(pid: number): ProcessKind | undefined {
   return "other";
 }
 
-function cpuMsOf(pid: number): number | undefined {
+/** utime + stime of a process, ms; undefined once it is gone. */
+export function cpuMsOf(pid: number): number | undefined {
   const stat = read(`/proc/${pid}/stat`);
   if (!stat) return undefined;
   // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.

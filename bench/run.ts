@@ -40,7 +40,7 @@ import { PulumiStack, pulumiBinDir } from "../test/harness/pulumi";
 import { fleetBundleIds, fleetResourceCount, writeFleetProgram } from "./fleet-program";
 import type { ProgramLanguage } from "./fleet-program";
 import type { FloorConfig, FloorResult } from "./floor";
-import { sampleProvider } from "./provider-process";
+import { cpuMsOf, sampleProvider } from "./provider-process";
 import type { ProviderSample } from "./provider-process";
 import { fmt, growthTable, kindRows, printTable } from "./report";
 
@@ -68,36 +68,29 @@ interface Options {
 
 export type Calls = Record<string, number>;
 
-export interface PhaseResult {
+/** What every timed run records, the floor's and the CLI's alike. */
+interface RunRecord {
   wallMs: number;
-  /** Calls the provider process made (APPSIGNING_CALL_LOG), by "apple:METHOD /path", "kms:Op", "s3:Op". */
+  /** Calls made, by "apple:METHOD /path", "kms:Op", "s3:Op" (the provider's: APPSIGNING_CALL_LOG). */
   calls: Calls;
-  /** Requests the sandbox logged for the fleet's team, by "METHOD /route". */
+  /** Requests the sandbox logged for the run's team, by "METHOD /route". */
   sandboxRequests: Calls;
-  provider: ProviderSample;
   /** The machine's 1-minute load average before and after: other work on a shared machine skews wall times. */
   loadAvg: [number, number];
-  /** When the sandbox saw the fleet's Apple requests, by "METHOD /route": [first, last] in ms from the phase's start. */
+  /** When the sandbox saw the team's Apple requests, by "METHOD /route": [first, last] in ms from the run's start. */
   timeline: Record<string, [number, number]>;
   /** CPU spent meanwhile by the Apple sandbox (this process) and moto. */
   servers: ServerCpu;
 }
 
+export interface PhaseResult extends RunRecord {
+  provider: ProviderSample;
+}
+
 export interface SizeResult {
   n: number;
   resources: number;
-  floor: {
-    wallMs: number;
-    workMs: number;
-    credentials: number;
-    calls: Calls;
-    sandboxRequests: Calls;
-    maxRssKb: number;
-    cpuMs: number;
-    loadAvg: [number, number];
-    timeline: Record<string, [number, number]>;
-    servers: ServerCpu;
-  };
+  floor: RunRecord & { workMs: number; credentials: number; maxRssKb: number; cpuMs: number };
   fleetUp: PhaseResult;
   ratio: number;
   noopPreview: PhaseResult;
@@ -150,17 +143,7 @@ let motoPid: number | undefined;
 
 function serverCpu(): ServerCpu {
   const own = process.cpuUsage();
-  let motoMs = 0;
-  if (motoPid) {
-    try {
-      // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks of 10 ms, after the parenthesized name.
-      const fields = fs.readFileSync(`/proc/${motoPid}/stat`, "utf8").split(") ")[1].split(" ");
-      motoMs = (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      /* moto gone: leave 0 */
-    }
-  }
-  return { sandboxMs: Math.round((own.user + own.system) / 1000), motoMs };
+  return { sandboxMs: Math.round((own.user + own.system) / 1000), motoMs: (motoPid && cpuMsOf(motoPid)) || 0 };
 }
 
 const cpuSince = (a: ServerCpu): ServerCpu => {

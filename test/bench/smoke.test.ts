@@ -29,7 +29,7 @@ test("a one-app benchmark deploys the fleet, compares it with the floor and writ
       n: number;
       resources: number;
       floor: { calls: Calls; wallMs: number };
-      fleetUp: { calls: Calls; wallMs: number; provider: { peakRssKb: number } };
+      fleetUp: { calls: Calls; wallMs: number; provider: { peakRssKb: number }; servers: { sandboxMs: number; motoMs: number } };
       noopPreview: { calls: Calls };
       noopUp: { calls: Calls };
       refresh: { calls: Calls };
@@ -42,6 +42,9 @@ test("a one-app benchmark deploys the fleet, compares it with the floor and writ
     }
     expect([size.fleetUp.calls["apple:POST /v1/certificates"], size.fleetUp.calls["apple:POST /v1/profiles"]]).toEqual([1, 2]);
     expect(size.fleetUp.provider.peakRssKb).toBeGreaterThan(0);
+    // The servers' CPU is read from this process and from /proc/<moto pid>/stat.
+    expect(size.fleetUp.servers.sandboxMs).toBeGreaterThan(0);
+    expect(size.fleetUp.servers.motoMs).toBeGreaterThan(0);
     expect(size.ratio).toBeCloseTo(size.fleetUp.wallMs / size.floor.wallMs, 5);
     // No network in diff; refresh reads each blob's metadata once and each Apple object once.
     expect(size.noopPreview.calls).toEqual({});
